@@ -101,6 +101,8 @@ type ProviderStore interface {
 // ModelStore keeps models. Upstream ids are unique within a provider.
 type ModelStore interface {
 	CreateModel(ctx context.Context, m *Model) error
+	// CreateModels stores many models in one transaction: all or none.
+	CreateModels(ctx context.Context, ms []*Model) error
 	GetModel(ctx context.Context, id string) (*Model, error)
 	ListModels(ctx context.Context, f ModelFilter) (Page[*Model], error)
 	UpdateModel(ctx context.Context, m *Model) error
