@@ -217,7 +217,13 @@ func TestAddRejectsBadWrappedKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flipLast := wrapped[:len(wrapped)-2] + string(wrapped[len(wrapped)-2]^1) + wrapped[len(wrapped)-1:]
+	prefix := "wk:v1:" + mk.ID() + ":"
+	sealed, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(wrapped, prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed[len(sealed)-1] ^= 1
+	flipLast := prefix + base64.RawURLEncoding.EncodeToString(sealed)
 	tests := []struct {
 		name, id, wrapped string
 		want              error
