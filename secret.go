@@ -13,9 +13,10 @@ import (
 // masked hint, so a secret cannot leak by accident into a response, a log
 // line or an error message.
 type Secret struct {
-	value string
-	hint  string
-	err   error
+	value  string
+	hint   string
+	err    error
+	sealed bool
 }
 
 // NewSecret wraps a plaintext value and computes its hint.
@@ -25,8 +26,9 @@ func NewSecret(plaintext string) Secret {
 
 // SealedSecret describes a stored secret whose plaintext is not available:
 // either not loaded, or not decryptable (err says why, without the value).
+// Handing a sealed secret back to the store keeps the stored value.
 func SealedSecret(hint string, err error) Secret {
-	return Secret{hint: hint, err: err, value: ""}
+	return Secret{hint: hint, err: err, sealed: true}
 }
 
 // Reveal returns the plaintext. Call it only at the point of use (signing a
@@ -34,7 +36,7 @@ func SealedSecret(hint string, err error) Secret {
 func (s Secret) Reveal() string { return s.value }
 
 // IsSet reports whether the secret has a value (revealed or sealed).
-func (s Secret) IsSet() bool { return s.value != "" || s.hint != "" || s.err != nil }
+func (s Secret) IsSet() bool { return s.value != "" || s.sealed }
 
 // Hint is the masked form shown to people, such as "sk-…abcd"; empty for
 // short values, where any part would reveal too much.

@@ -65,7 +65,7 @@ func (sqliteDialect) classify(err error) error {
 	switch se.Code() {
 	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 		key := msg
-		if i := strings.Index(msg, "constraint failed: "); i >= 0 {
+		if i := strings.LastIndex(msg, "constraint failed: "); i >= 0 {
 			key = msg[i+len("constraint failed: "):]
 			if j := strings.Index(key, " ("); j >= 0 {
 				key = key[:j]

@@ -1,0 +1,1007 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard"
+	"github.com/switchyard/switchyard/sqlstore"
+)
+
+// Run runs the whole contract suite against b; every subtest opens its own
+// database.
+func Run(t *testing.T, b Backend) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, b Backend, db *sqlstore.DB)
+	}{
+		{"ProviderCRUD", testProviderCRUD},
+		{"ProviderValidationReportsEveryField", testProviderValidation},
+		{"ProviderSlugUnique", testProviderSlugUnique},
+		{"ProviderStaleUpdate", testProviderStaleUpdate},
+		{"ProviderConcurrentUpdateOneWins", testProviderConcurrentUpdate},
+		{"ProviderCredentialsReplace", testProviderCredentialsReplace},
+		{"ProviderKeepsSecretWithoutPlaintext", testProviderKeepsSealedSecret},
+		{"ProviderStatus", testProviderStatus},
+		{"ProviderListFilters", testProviderListFilters},
+		{"SystemProviderCannotBeDeleted", testSystemProvider},
+		{"ModelCRUD", testModelCRUD},
+		{"ModelUniquePerProvider", testModelUnique},
+		{"ModelCascadesWithProvider", testModelCascade},
+		{"ModelBulkIsAllOrNothing", testModelBulkAtomic},
+		{"ModelCapabilitySources", testModelSources},
+		{"CursorPagination", testPagination},
+		{"TemplateCRUD", testTemplateCRUD},
+		{"ConnectionCRUD", testConnectionCRUD},
+		{"ConnectionBlocksProviderDelete", testConnectionRestrict},
+		{"UserAndTokens", testUsersAndTokens},
+		{"Audit", testAudit},
+		{"TransactionRollsBack", testTxRollback},
+		{"CheckConstraints", testCheckConstraints},
+		{"SecretsNotStoredInPlaintext", testNoPlaintext},
+		{"CiphertextBoundToRow", testCiphertextBinding},
+		{"KeyRotation", testKeyRotation},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, b, b.Open(t))
+		})
+	}
+}
+
+var ctx = context.Background()
+
+// Canary secrets: tests check that they never appear where they must not.
+const (
+	canaryAPIKey  = "sk-canary-api-key-7c1e9a44f0d2b6"
+	canaryHeader  = "hdr-canary-value-91ab3f5c2d8e7"
+	canaryConnKey = "byo-canary-secret-5d2c8e1f3a9b0"
+	canaryAWS     = "aws-canary-secret-0f9e8d7c6b5a4"
+)
+
+func newProvider(slug string) *switchyard.Provider {
+	return &switchyard.Provider{
+		Name: "Provider " + slug, Slug: slug, Protocol: switchyard.ProtocolOpenAI,
+		BaseURL: "https://api.openai.com/v1", Enabled: true, Template: "openai",
+		Params: map[string]string{"region": "eu"},
+		Credentials: []switchyard.Credential{{
+			Name: "primary", Method: switchyard.AuthAPIKey, Weight: 2,
+			Secrets: map[string]switchyard.Secret{"api_key": switchyard.NewSecret(canaryAPIKey)},
+			Models:  []string{"gpt-4o-mini"},
+		}},
+		Headers:  map[string]switchyard.Secret{"X-Org": switchyard.NewSecret(canaryHeader)},
+		Settings: switchyard.ProviderSettings{TimeoutMS: 30000, MaxRetries: 1},
+	}
+}
+
+func mustCreateProvider(t *testing.T, s switchyard.Store, slug string) *switchyard.Provider {
+	t.Helper()
+	p := newProvider(slug)
+	if err := s.CreateProvider(ctx, p); err != nil {
+		t.Fatalf("create provider %s: %v", slug, err)
+	}
+	return p
+}
+
+func newModel(providerID, upstream string) *switchyard.Model {
+	return &switchyard.Model{ProviderID: providerID, UpstreamID: upstream, DisplayName: strings.ToUpper(upstream),
+		Enabled: true, Aliases: []string{"alias-" + upstream},
+		Capabilities: switchyard.Capabilities{ContextWindow: 128000, MaxOutputTokens: 16384,
+			InputModalities: []string{"text", "image"}, OutputModalities: []string{"text"}, Tools: true, Streaming: true},
+		Pricing: switchyard.Pricing{InputPerMTok: 0.15, OutputPerMTok: 0.6}}
+}
+
+func mustUser(t *testing.T, s switchyard.Store, name string, role switchyard.Role) *switchyard.User {
+	t.Helper()
+	u := &switchyard.User{Username: name, Role: role, Email: name + "@example.com"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+	return u
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := switchyard.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+func wantField(t *testing.T, err error, field string) {
+	t.Helper()
+	for _, f := range switchyard.ErrorFields(err) {
+		if f.Field == field {
+			return
+		}
+	}
+	t.Fatalf("error %v names fields %v, want %q among them", err, switchyard.ErrorFields(err), field)
+}
+
+func testProviderCRUD(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "openai-prod")
+	if p.ID == "" || p.Version != 1 || p.CreatedAt.IsZero() || p.Status != switchyard.StatusUnknown {
+		t.Fatalf("created provider = id %q version %d created %v status %q", p.ID, p.Version, p.CreatedAt, p.Status)
+	}
+	for _, get := range []func() (*switchyard.Provider, error){
+		func() (*switchyard.Provider, error) { return db.GetProvider(ctx, p.ID) },
+		func() (*switchyard.Provider, error) { return db.GetProviderBySlug(ctx, "openai-prod") },
+	} {
+		got, err := get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Name != p.Name || got.Protocol != p.Protocol || got.BaseURL != p.BaseURL || !got.Enabled ||
+			got.Params["region"] != "eu" || got.Settings.TimeoutMS != 30000 || got.Template != "openai" {
+			t.Fatalf("got %+v, want the fields of %+v", got, p)
+		}
+		if len(got.Credentials) != 1 {
+			t.Fatalf("credentials = %d, want 1", len(got.Credentials))
+		}
+		c := got.Credentials[0]
+		if c.ID == "" || c.Name != "primary" || c.Weight != 2 || c.Status != switchyard.CredentialActive ||
+			!slices.Equal(c.Models, []string{"gpt-4o-mini"}) {
+			t.Fatalf("credential = %+v", c)
+		}
+		if c.Secrets["api_key"].Reveal() != canaryAPIKey || c.Secrets["api_key"].Hint() != "sk-…b6" && c.Secrets["api_key"].Hint() != switchyard.SecretHint(canaryAPIKey) {
+			t.Fatalf("secret did not round-trip: hint %q", c.Secrets["api_key"].Hint())
+		}
+		if got.Headers["X-Org"].Reveal() != canaryHeader {
+			t.Fatalf("header secret did not round-trip")
+		}
+		if !got.CreatedAt.Equal(p.CreatedAt) {
+			t.Fatalf("created_at = %v, want %v", got.CreatedAt, p.CreatedAt)
+		}
+	}
+	got, _ := db.GetProvider(ctx, p.ID)
+	got.Name = "Renamed"
+	got.Enabled = false
+	if err := db.UpdateProvider(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != 2 {
+		t.Fatalf("version after update = %d, want 2", got.Version)
+	}
+	again, _ := db.GetProvider(ctx, p.ID)
+	if again.Name != "Renamed" || again.Enabled || again.Version != 2 || again.EffectiveStatus() != switchyard.StatusDisabled {
+		t.Fatalf("after update: %+v", again)
+	}
+	if again.Credentials[0].Secrets["api_key"].Reveal() != canaryAPIKey {
+		t.Fatal("update lost the secret")
+	}
+	wantCode(t, db.DeleteProvider(ctx, p.ID, 1), switchyard.ESTALE)
+	if err := db.DeleteProvider(ctx, p.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.GetProvider(ctx, p.ID)
+	wantCode(t, err, switchyard.ENOTFOUND)
+	wantCode(t, db.DeleteProvider(ctx, p.ID, 0), switchyard.ENOTFOUND)
+	_, err = db.GetProviderBySlug(ctx, "no-such")
+	wantCode(t, err, switchyard.ENOTFOUND)
+}
+
+func testProviderValidation(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := &switchyard.Provider{Name: "", Slug: "Bad Slug", Protocol: "smoke-signals", BaseURL: "ftp://user:pw@host",
+		Credentials: []switchyard.Credential{{Name: "k", Method: switchyard.AuthOAuth2,
+			Secrets: map[string]switchyard.Secret{"api_key": switchyard.NewSecret("x")}}}}
+	err := db.CreateProvider(ctx, p)
+	wantCode(t, err, switchyard.EINVALID)
+	for _, f := range []string{"name", "slug", "protocol", "base_url", "credentials[0].secrets.client_secret",
+		"credentials[0].secrets.api_key", "credentials[0].config.client_id", "credentials[0].config.token_url"} {
+		wantField(t, err, f)
+	}
+	if strings.Contains(err.Error(), "user:pw") {
+		t.Fatalf("error repeats the URL's credentials: %v", err)
+	}
+	page, _ := db.ListProviders(ctx, switchyard.ProviderFilter{})
+	if len(page.Items) != 0 {
+		t.Fatalf("an invalid provider was stored")
+	}
+}
+
+func testProviderSlugUnique(t *testing.T, _ Backend, db *sqlstore.DB) {
+	mustCreateProvider(t, db, "dup")
+	err := db.CreateProvider(ctx, newProvider("dup"))
+	wantCode(t, err, switchyard.ECONFLICT)
+	wantField(t, err, "slug")
+	other := mustCreateProvider(t, db, "other")
+	other.Slug = "dup"
+	err = db.UpdateProvider(ctx, other)
+	wantCode(t, err, switchyard.ECONFLICT)
+	wantField(t, err, "slug")
+}
+
+func testProviderStaleUpdate(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "stale")
+	a, _ := db.GetProvider(ctx, p.ID)
+	b, _ := db.GetProvider(ctx, p.ID)
+	a.Name = "A"
+	if err := db.UpdateProvider(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	b.Name = "B"
+	err := db.UpdateProvider(ctx, b)
+	wantCode(t, err, switchyard.ESTALE)
+	var e *switchyard.Error
+	if !errors.As(err, &e) || !strings.Contains(e.Message, "version") {
+		t.Fatalf("stale error should say which version: %v", err)
+	}
+	got, _ := db.GetProvider(ctx, p.ID)
+	if got.Name != "A" {
+		t.Fatalf("stale update changed the row: name %q", got.Name)
+	}
+	missing := newProvider("missing")
+	missing.ID, missing.Version = "00000000-0000-0000-0000-000000000000", 1
+	wantCode(t, db.UpdateProvider(ctx, missing), switchyard.ENOTFOUND)
+}
+
+func testProviderConcurrentUpdate(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "race")
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := db.GetProvider(ctx, p.ID)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			c.Version = 1
+			c.Name = fmt.Sprintf("writer %d", i)
+			errs[i] = db.UpdateProvider(ctx, c)
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch switchyard.ErrorCode(err) {
+		case "":
+			ok++
+		case switchyard.ESTALE:
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d concurrent updates with the same version succeeded, want exactly 1", ok, n)
+	}
+}
+
+func testProviderCredentialsReplace(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "multi")
+	p.Credentials = append(p.Credentials, switchyard.Credential{Name: "aws", Method: switchyard.AuthAWSSigV4,
+		Config: map[string]string{"region": "us-east-1"},
+		Secrets: map[string]switchyard.Secret{"access_key_id": switchyard.NewSecret("AKIAEXAMPLE"),
+			"secret_access_key": switchyard.NewSecret(canaryAWS)}})
+	if err := db.UpdateProvider(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.GetProvider(ctx, p.ID)
+	if len(got.Credentials) != 2 || got.Credentials[1].Name != "aws" || got.Credentials[1].Secrets["secret_access_key"].Reveal() != canaryAWS {
+		t.Fatalf("credentials after add = %+v", got.Credentials)
+	}
+	firstID := got.Credentials[0].ID
+	// Drop the first; the second keeps its id and secrets and moves up.
+	got.Credentials = got.Credentials[1:]
+	if err := db.UpdateProvider(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := db.GetProvider(ctx, p.ID)
+	if len(again.Credentials) != 1 || again.Credentials[0].Name != "aws" || again.Credentials[0].ID == firstID {
+		t.Fatalf("credentials after remove = %+v", again.Credentials)
+	}
+	// Two credentials with one name are refused.
+	again.Credentials = append(again.Credentials, again.Credentials[0])
+	again.Credentials[1].ID = ""
+	err := db.UpdateProvider(ctx, again)
+	wantCode(t, err, switchyard.EINVALID)
+	wantField(t, err, "credentials[1].name")
+}
+
+func testProviderKeepsSealedSecret(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "keep")
+	got, _ := db.GetProvider(ctx, p.ID)
+	// A caller that did not receive the plaintext (as the API never sends
+	// it) passes the sealed secret back: the stored value is kept.
+	sealed := got.Credentials[0].Secrets["api_key"]
+	got.Credentials[0].Secrets["api_key"] = switchyard.SealedSecret(sealed.Hint(), nil)
+	got.Headers["X-Org"] = switchyard.SealedSecret("", nil)
+	got.Name = "kept"
+	if err := db.UpdateProvider(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := db.GetProvider(ctx, p.ID)
+	if again.Credentials[0].Secrets["api_key"].Reveal() != canaryAPIKey || again.Headers["X-Org"].Reveal() != canaryHeader {
+		t.Fatal("a sealed secret passed back did not keep the stored value")
+	}
+	// Without a stored value there is nothing to keep.
+	again.Credentials = append(again.Credentials, switchyard.Credential{Name: "new", Method: switchyard.AuthAPIKey,
+		Secrets: map[string]switchyard.Secret{"api_key": switchyard.SealedSecret("sk-…abcd", nil)}})
+	err := db.UpdateProvider(ctx, again)
+	wantCode(t, err, switchyard.EINVALID)
+	wantField(t, err, "credentials[1].secrets.api_key")
+}
+
+func testProviderStatus(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "health")
+	if err := db.SetProviderStatus(ctx, p.ID, switchyard.StatusDown); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.GetProvider(ctx, p.ID)
+	if got.Status != switchyard.StatusDown || got.Version != 1 {
+		t.Fatalf("status %q version %d, want down and version 1 (status must not make edits stale)", got.Status, got.Version)
+	}
+	wantCode(t, db.SetProviderStatus(ctx, p.ID, "on-fire"), switchyard.EINVALID)
+	wantCode(t, db.SetProviderStatus(ctx, "00000000-0000-0000-0000-000000000000", switchyard.StatusHealthy), switchyard.ENOTFOUND)
+	page, _ := db.ListProviders(ctx, switchyard.ProviderFilter{Status: switchyard.StatusDown})
+	if len(page.Items) != 1 {
+		t.Fatalf("filter by status down found %d", len(page.Items))
+	}
+}
+
+func testProviderListFilters(t *testing.T, _ Backend, db *sqlstore.DB) {
+	a := mustCreateProvider(t, db, "alpha")
+	b := newProvider("beta_like")
+	b.Slug, b.Name = "beta", "Beta 100% fast_one"
+	b.Protocol, b.Enabled = switchyard.ProtocolAnthropic, false
+	if err := db.CreateProvider(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	yes, no := true, false
+	tests := []struct {
+		name string
+		f    switchyard.ProviderFilter
+		want []string
+	}{
+		{"all", switchyard.ProviderFilter{}, []string{a.ID, b.ID}},
+		{"protocol", switchyard.ProviderFilter{Protocol: switchyard.ProtocolAnthropic}, []string{b.ID}},
+		{"enabled", switchyard.ProviderFilter{Enabled: &yes}, []string{a.ID}},
+		{"disabled", switchyard.ProviderFilter{Enabled: &no}, []string{b.ID}},
+		{"status disabled", switchyard.ProviderFilter{Status: switchyard.StatusDisabled}, []string{b.ID}},
+		{"search case-insensitive", switchyard.ProviderFilter{Search: "ALPH"}, []string{a.ID}},
+		{"search literal percent", switchyard.ProviderFilter{Search: "100%"}, []string{b.ID}},
+		{"search literal underscore", switchyard.ProviderFilter{Search: "t_o"}, []string{b.ID}},
+		{"underscore is no wildcard", switchyard.ProviderFilter{Search: "a_p"}, nil},
+		{"system", switchyard.ProviderFilter{System: &yes}, nil},
+	}
+	for _, tt := range tests {
+		page, err := db.ListProviders(ctx, tt.f)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var ids []string
+		for _, p := range page.Items {
+			ids = append(ids, p.ID)
+		}
+		if !slices.Equal(ids, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, ids, tt.want)
+		}
+	}
+	page, _ := db.ListProviders(ctx, switchyard.ProviderFilter{})
+	for _, p := range page.Items {
+		if len(p.Credentials) != 1 || p.Credentials[0].Secrets["api_key"].Reveal() != canaryAPIKey {
+			t.Fatalf("listed provider %s lacks its credential", p.Slug)
+		}
+	}
+}
+
+func testSystemProvider(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := newProvider("openai")
+	p.System, p.SystemType, p.Enabled = true, "openai", false
+	if err := db.CreateProvider(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, db.DeleteProvider(ctx, p.ID, 0), switchyard.EFORBIDDEN)
+	p.System = false
+	wantCode(t, db.UpdateProvider(ctx, p), switchyard.EFORBIDDEN)
+	dup := newProvider("openai-2")
+	dup.System, dup.SystemType = true, "openai"
+	err := db.CreateProvider(ctx, dup)
+	wantCode(t, err, switchyard.ECONFLICT)
+	wantField(t, err, "system_type")
+}
+
+func testModelCRUD(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "models")
+	m := newModel(p.ID, "gpt-4o-mini")
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	m.LastTest = &switchyard.TestResult{At: now, OK: true, LatencyMS: 120}
+	if err := db.CreateModel(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.GetModel(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.UpstreamID != "gpt-4o-mini" || got.ProviderID != p.ID || got.Capabilities.ContextWindow != 128000 ||
+		!slices.Equal(got.Capabilities.InputModalities, []string{"text", "image"}) || got.Pricing.OutputPerMTok != 0.6 ||
+		!slices.Equal(got.Aliases, []string{"alias-gpt-4o-mini"}) || got.Status != switchyard.ModelUnknown ||
+		got.LastTest == nil || !got.LastTest.At.Equal(now) || got.LastBenchmark != nil {
+		t.Fatalf("got %+v", got)
+	}
+	got.Pricing.InputPerMTok = 0.1
+	got.Status = switchyard.ModelAvailable
+	got.LastBenchmark = &switchyard.BenchmarkResult{At: now, Requests: 5, P50MS: 210}
+	if err := db.UpdateModel(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	stale := *m
+	stale.DisplayName = "stale"
+	wantCode(t, db.UpdateModel(ctx, &stale), switchyard.ESTALE)
+	again, _ := db.GetModel(ctx, m.ID)
+	if again.Pricing.InputPerMTok != 0.1 || again.Status != switchyard.ModelAvailable || again.LastBenchmark.P50MS != 210 || again.Version != 2 {
+		t.Fatalf("after update %+v", again)
+	}
+	bad := newModel(p.ID, "")
+	bad.Pricing.InputPerMTok = -1
+	bad.Capabilities.MaxOutputTokens = 1 << 30
+	err = db.CreateModel(ctx, bad)
+	wantCode(t, err, switchyard.EINVALID)
+	wantField(t, err, "upstream_id")
+	wantField(t, err, "pricing.input_per_mtok")
+	wantField(t, err, "capabilities.max_output_tokens")
+	orphan := newModel("00000000-0000-0000-0000-000000000000", "x")
+	wantCode(t, db.CreateModel(ctx, orphan), switchyard.ENOTFOUND)
+	if err := db.DeleteModel(ctx, m.ID, again.Version); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.GetModel(ctx, m.ID)
+	wantCode(t, err, switchyard.ENOTFOUND)
+}
+
+func testModelUnique(t *testing.T, _ Backend, db *sqlstore.DB) {
+	a := mustCreateProvider(t, db, "a")
+	b := mustCreateProvider(t, db, "b")
+	if err := db.CreateModel(ctx, newModel(a.ID, "m1")); err != nil {
+		t.Fatal(err)
+	}
+	err := db.CreateModel(ctx, newModel(a.ID, "m1"))
+	wantCode(t, err, switchyard.ECONFLICT)
+	wantField(t, err, "upstream_id")
+	if err := db.CreateModel(ctx, newModel(b.ID, "m1")); err != nil {
+		t.Fatalf("the same upstream id on another provider: %v", err)
+	}
+}
+
+func testModelCascade(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "cascade")
+	m := newModel(p.ID, "m")
+	if err := db.CreateModel(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteProvider(ctx, p.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.GetModel(ctx, m.ID)
+	wantCode(t, err, switchyard.ENOTFOUND)
+	var n int
+	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM provider_credentials`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("credentials left after provider delete: %d (%v)", n, err)
+	}
+}
+
+func testModelBulkAtomic(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "bulk")
+	ms := []*switchyard.Model{newModel(p.ID, "one"), newModel(p.ID, "two"), newModel(p.ID, "one")}
+	err := db.CreateModels(ctx, ms)
+	wantCode(t, err, switchyard.ECONFLICT)
+	page, _ := db.ListModels(ctx, switchyard.ModelFilter{ProviderID: p.ID})
+	if len(page.Items) != 0 {
+		t.Fatalf("a failed bulk insert left %d models", len(page.Items))
+	}
+	bad := []*switchyard.Model{newModel(p.ID, "ok"), newModel(p.ID, "bad id")}
+	err = db.CreateModels(ctx, bad)
+	wantCode(t, err, switchyard.EINVALID)
+	wantField(t, err, "[1].upstream_id")
+	good := []*switchyard.Model{newModel(p.ID, "one"), newModel(p.ID, "two")}
+	if err := db.CreateModels(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	page, _ = db.ListModels(ctx, switchyard.ModelFilter{ProviderID: p.ID})
+	if len(page.Items) != 2 {
+		t.Fatalf("bulk insert stored %d, want 2", len(page.Items))
+	}
+}
+
+func testModelSources(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "sources")
+	m := &switchyard.Model{ProviderID: p.ID, UpstreamID: "m", Enabled: true}
+	catalog := switchyard.Capabilities{ContextWindow: 8000, MaxOutputTokens: 1000, Tools: true}
+	m.ApplyCapabilities(catalog, switchyard.Pricing{InputPerMTok: 1}, switchyard.CapabilityFields, switchyard.SourceCatalog)
+	// The admin overrides the context window.
+	m.ApplyCapabilities(switchyard.Capabilities{ContextWindow: 32000}, switchyard.Pricing{}, []string{"context_window"}, switchyard.SourceOverride)
+	if err := db.CreateModel(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.GetModel(ctx, m.ID)
+	// A later sync from the provider does not overwrite the override.
+	changed := got.ApplyCapabilities(switchyard.Capabilities{ContextWindow: 4000, MaxOutputTokens: 2000, Tools: false},
+		switchyard.Pricing{}, []string{"context_window", "max_output_tokens", "tools"}, switchyard.SourceProvider)
+	if err := db.UpdateModel(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := db.GetModel(ctx, m.ID)
+	if again.Capabilities.ContextWindow != 32000 || again.SourceOf("context_window") != switchyard.SourceOverride {
+		t.Fatalf("override lost: context %d from %s", again.Capabilities.ContextWindow, again.SourceOf("context_window"))
+	}
+	if again.Capabilities.MaxOutputTokens != 2000 || again.SourceOf("max_output_tokens") != switchyard.SourceProvider ||
+		again.SourceOf("pricing") != switchyard.SourceCatalog || slices.Contains(changed, "context_window") {
+		t.Fatalf("sync result wrong: %+v sources %v changed %v", again.Capabilities, again.Sources, changed)
+	}
+}
+
+func testPagination(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "pages")
+	var ms []*switchyard.Model
+	for i := range 25 {
+		ms = append(ms, newModel(p.ID, fmt.Sprintf("m-%02d", i)))
+	}
+	if err := db.CreateModels(ctx, ms); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	cursor := ""
+	pages := 0
+	for {
+		page, err := db.ListModels(ctx, switchyard.ModelFilter{ProviderID: p.ID, ListOptions: switchyard.ListOptions{Limit: 10, Cursor: cursor}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, m := range page.Items {
+			seen = append(seen, m.UpstreamID)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+		if pages > 5 {
+			t.Fatal("pagination does not end")
+		}
+	}
+	if pages != 3 || len(seen) != 25 {
+		t.Fatalf("pages %d, items %d; want 3 and 25", pages, len(seen))
+	}
+	for i, id := range seen {
+		if want := fmt.Sprintf("m-%02d", i); id != want {
+			t.Fatalf("item %d = %s, want %s (creation order, no duplicates)", i, id, want)
+		}
+	}
+	page, _ := db.ListModels(ctx, switchyard.ModelFilter{ProviderID: p.ID, ListOptions: switchyard.ListOptions{Limit: 25}})
+	if len(page.Items) != 25 || page.NextCursor != "" {
+		t.Fatalf("an exact page: %d items, cursor %q", len(page.Items), page.NextCursor)
+	}
+	_, err := db.ListModels(ctx, switchyard.ModelFilter{ListOptions: switchyard.ListOptions{Cursor: "!!not-a-cursor"}})
+	wantCode(t, err, switchyard.EINVALID)
+	wantField(t, err, "cursor")
+	_, err = db.ListModels(ctx, switchyard.ModelFilter{ListOptions: switchyard.ListOptions{Limit: switchyard.MaxPageSize + 1}})
+	wantField(t, err, "limit")
+	search, _ := db.ListModels(ctx, switchyard.ModelFilter{Search: "m-1"})
+	if len(search.Items) != 10 {
+		t.Fatalf("search m-1 found %d, want 10", len(search.Items))
+	}
+}
+
+func newTemplate(slug string) *switchyard.ProviderTemplate {
+	return &switchyard.ProviderTemplate{Slug: slug, Name: "Template " + slug, Protocol: switchyard.ProtocolAzureOpenAI,
+		BaseURL: "https://{resource}.openai.azure.com", AuthMethod: switchyard.AuthAPIKey,
+		AuthConfig: map[string]string{"header": "api-key"},
+		Parameters: []byte(`{"type":"object","required":["resource"],"properties":{"resource":{"type":"string"}}}`),
+		Headers:    map[string]string{"x-default": "1"},
+		Models: []switchyard.TemplateModel{{UpstreamID: "gpt-4o", Capabilities: switchyard.Capabilities{ContextWindow: 128000},
+			Pricing: switchyard.Pricing{InputPerMTok: 2.5, OutputPerMTok: 10}}},
+		EnvVars: []string{"AZURE_OPENAI_API_KEY"}}
+}
+
+func testTemplateCRUD(t *testing.T, _ Backend, db *sqlstore.DB) {
+	tpl := newTemplate("azure-custom")
+	if err := db.CreateTemplate(ctx, tpl); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.GetTemplateBySlug(ctx, "azure-custom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.BaseURL != tpl.BaseURL || got.AuthConfig["header"] != "api-key" || len(got.Models) != 1 ||
+		got.Models[0].Pricing.OutputPerMTok != 10 || !slices.Equal(got.ParameterNames(), []string{"resource"}) ||
+		!slices.Equal(got.EnvVars, []string{"AZURE_OPENAI_API_KEY"}) || got.System {
+		t.Fatalf("got %+v", got)
+	}
+	wantCode(t, db.CreateTemplate(ctx, newTemplate("azure-custom")), switchyard.ECONFLICT)
+	bad := newTemplate("bad")
+	bad.BaseURL = "https://{nope}.example.com"
+	err = db.CreateTemplate(ctx, bad)
+	wantCode(t, err, switchyard.EINVALID)
+	wantField(t, err, "base_url")
+	got.Description = "changed"
+	if err := db.UpdateTemplate(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	sys := newTemplate("system-one")
+	sys.System, sys.SystemType, sys.CatalogVersion = true, "system-one", 3
+	if err := db.CreateTemplate(ctx, sys); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	page, _ := db.ListTemplates(ctx, switchyard.TemplateFilter{System: &yes})
+	if len(page.Items) != 1 || page.Items[0].CatalogVersion != 3 {
+		t.Fatalf("system filter: %+v", page.Items)
+	}
+	wantCode(t, db.DeleteTemplate(ctx, sys.ID, 0), switchyard.EFORBIDDEN)
+	wantCode(t, db.DeleteTemplate(ctx, got.ID, 1), switchyard.ESTALE)
+	if err := db.DeleteTemplate(ctx, got.ID, got.Version); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newConnection(owner, provider string, key string) *switchyard.Connection {
+	return &switchyard.Connection{Name: "app-" + key, OwnerID: owner, ProviderID: provider, KeyHash: "hash-" + key,
+		KeyPrefix: "sy-" + key[:2], Enabled: true, RateLimitRPM: 60, BudgetUSD: 12.5}
+}
+
+func testConnectionCRUD(t *testing.T, _ Backend, db *sqlstore.DB) {
+	u := mustUser(t, db, "ada", switchyard.RoleUser)
+	p := mustCreateProvider(t, db, "conn")
+	c := newConnection(u.ID, p.ID, "k1")
+	c.Credential = &switchyard.Credential{Name: "byo", Method: switchyard.AuthAPIKey,
+		Secrets: map[string]switchyard.Secret{"api_key": switchyard.NewSecret(canaryConnKey)}}
+	if err := db.CreateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.GetConnectionByKeyHash(ctx, "hash-k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != c.ID || got.ProviderID != p.ID || got.OldStyle() || got.BudgetUSD != 12.5 || got.RateLimitRPM != 60 ||
+		got.Credential == nil || got.Credential.Secrets["api_key"].Reveal() != canaryConnKey {
+		t.Fatalf("got %+v", got)
+	}
+	old := &switchyard.Connection{Name: "legacy", OwnerID: u.ID, ProviderType: "openai", KeyHash: "hash-k2", KeyPrefix: "sy-k2", Enabled: true}
+	if err := db.CreateConnection(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetConnection(ctx, old.ID); !got.OldStyle() || got.ProviderID != "" || got.ProviderType != "openai" {
+		t.Fatalf("old-style connection = %+v", got)
+	}
+	dupKey := newConnection(u.ID, p.ID, "k1")
+	dupKey.Name = "another"
+	err = db.CreateConnection(ctx, dupKey)
+	wantCode(t, err, switchyard.ECONFLICT)
+	wantField(t, err, "key_hash")
+	dupName := newConnection(u.ID, p.ID, "k3")
+	dupName.Name = "legacy"
+	err = db.CreateConnection(ctx, dupName)
+	wantCode(t, err, switchyard.ECONFLICT)
+	wantField(t, err, "name")
+	ghost := newConnection(u.ID, "00000000-0000-0000-0000-000000000000", "k4")
+	err = db.CreateConnection(ctx, ghost)
+	wantCode(t, err, switchyard.EINVALID)
+	wantField(t, err, "provider_id")
+	// Migrate the old-style connection to a provider reference.
+	o, _ := db.GetConnection(ctx, old.ID)
+	o.ProviderType, o.ProviderID = "", p.ID
+	if err := db.UpdateConnection(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := db.ListConnections(ctx, switchyard.ConnectionFilter{ProviderID: p.ID})
+	if len(page.Items) != 2 {
+		t.Fatalf("connections of provider = %d, want 2", len(page.Items))
+	}
+	// A sealed secret passed back keeps the stored one.
+	got.Credential.Secrets["api_key"] = switchyard.SealedSecret("", nil)
+	if err := db.UpdateConnection(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := db.GetConnection(ctx, c.ID); g.Credential.Secrets["api_key"].Reveal() != canaryConnKey {
+		t.Fatal("connection credential lost on update")
+	}
+	wantCode(t, db.DeleteConnection(ctx, c.ID, 1), switchyard.ESTALE)
+	if err := db.DeleteConnection(ctx, c.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.GetConnectionByKeyHash(ctx, "hash-k1")
+	wantCode(t, err, switchyard.ENOTFOUND)
+}
+
+func testConnectionRestrict(t *testing.T, _ Backend, db *sqlstore.DB) {
+	u := mustUser(t, db, "bob", switchyard.RoleUser)
+	p := mustCreateProvider(t, db, "used")
+	c := newConnection(u.ID, p.ID, "kk")
+	if err := db.CreateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	err := db.DeleteProvider(ctx, p.ID, 0)
+	wantCode(t, err, switchyard.ECONFLICT)
+	if !strings.Contains(switchyard.ErrorMessage(err), "1 connection") {
+		t.Fatalf("message should count the connections: %v", err)
+	}
+	// The database enforces it too, not only the store's check.
+	if _, err := db.SQL().Exec(`DELETE FROM providers WHERE id = '` + p.ID + `'`); err == nil {
+		t.Fatal("the database let a provider with connections be deleted")
+	}
+	wantCode(t, db.DeleteUser(ctx, u.ID, 0), switchyard.ECONFLICT)
+	if err := db.DeleteConnection(ctx, c.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteProvider(ctx, p.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testUsersAndTokens(t *testing.T, _ Backend, db *sqlstore.DB) {
+	u := mustUser(t, db, "carol", switchyard.RoleAdmin)
+	u.PasswordHash = "$argon2id$v=19$stub"
+	if err := db.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	err := db.CreateUser(ctx, &switchyard.User{Username: "carol", Role: switchyard.RoleUser})
+	wantCode(t, err, switchyard.ECONFLICT)
+	wantField(t, err, "username")
+	err = db.CreateUser(ctx, &switchyard.User{Username: "Bad Name", Role: "root", Email: "nope"})
+	wantCode(t, err, switchyard.EINVALID)
+	for _, f := range []string{"username", "role", "email"} {
+		wantField(t, err, f)
+	}
+	got, _ := db.GetUserByUsername(ctx, "carol")
+	if got.ID != u.ID || got.Role != switchyard.RoleAdmin || got.PasswordHash != u.PasswordHash || got.Version != 2 {
+		t.Fatalf("got %+v", got)
+	}
+	if n, err := db.CountUsers(ctx); err != nil || n != 1 {
+		t.Fatalf("count = %d, %v", n, err)
+	}
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	tok := &switchyard.APIToken{UserID: u.ID, Name: "ci", Hash: "tokhash", Prefix: "syt_ab", ExpiresAt: &exp}
+	if err := db.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, db.CreateToken(ctx, &switchyard.APIToken{UserID: u.ID, Name: "dup", Hash: "tokhash"}), switchyard.ECONFLICT)
+	byHash, err := db.GetTokenByHash(ctx, "tokhash")
+	if err != nil || byHash.ID != tok.ID || !byHash.ExpiresAt.Equal(exp) || !byHash.Active(time.Now()) {
+		t.Fatalf("token by hash = %+v, %v", byHash, err)
+	}
+	used := time.Now().UTC().Truncate(time.Second)
+	if err := db.TouchToken(ctx, tok.ID, used); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := db.ListTokens(ctx, u.ID)
+	if len(list) != 1 || list[0].RevokedAt == nil || list[0].Active(time.Now()) || !list[0].LastUsedAt.Equal(used) {
+		t.Fatalf("tokens = %+v", list)
+	}
+	wantCode(t, db.RevokeToken(ctx, "00000000-0000-0000-0000-000000000000"), switchyard.ENOTFOUND)
+	admins, _ := db.ListUsers(ctx, switchyard.UserFilter{Role: switchyard.RoleAdmin})
+	if len(admins.Items) != 1 {
+		t.Fatalf("admins = %d", len(admins.Items))
+	}
+	if err := db.DeleteUser(ctx, u.ID, got.Version); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.GetTokenByHash(ctx, "tokhash")
+	wantCode(t, err, switchyard.ENOTFOUND)
+}
+
+func testAudit(t *testing.T, _ Backend, db *sqlstore.DB) {
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		e := &switchyard.AuditEntry{At: base.Add(time.Duration(i) * time.Hour), ActorID: fmt.Sprintf("u%d", i%2),
+			ActorName: "someone", Action: "update", ResourceType: "provider", ResourceID: fmt.Sprintf("p%d", i%3),
+			Before: []byte(`{"name":"a"}`), After: []byte(`{"name":"b"}`)}
+		if err := db.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, _ := db.ListAudit(ctx, switchyard.AuditFilter{})
+	if len(all.Items) != 5 || !all.Items[0].At.After(all.Items[4].At) {
+		t.Fatalf("audit list = %d items, newest first expected", len(all.Items))
+	}
+	if string(all.Items[0].After) != `{"name":"b"}` && !strings.Contains(string(all.Items[0].After), `"b"`) {
+		t.Fatalf("after = %s", all.Items[0].After)
+	}
+	tests := []struct {
+		f    switchyard.AuditFilter
+		want int
+	}{
+		{switchyard.AuditFilter{ActorID: "u0"}, 3},
+		{switchyard.AuditFilter{ResourceType: "provider", ResourceID: "p0"}, 2},
+		{switchyard.AuditFilter{Since: base.Add(2 * time.Hour)}, 3},
+		{switchyard.AuditFilter{Since: base.Add(time.Hour), Until: base.Add(3 * time.Hour)}, 2},
+		{switchyard.AuditFilter{ResourceType: "user"}, 0},
+	}
+	for _, tt := range tests {
+		page, err := db.ListAudit(ctx, tt.f)
+		if err != nil || len(page.Items) != tt.want {
+			t.Errorf("filter %+v: %d items (%v), want %d", tt.f, len(page.Items), err, tt.want)
+		}
+	}
+	first, _ := db.ListAudit(ctx, switchyard.AuditFilter{ListOptions: switchyard.ListOptions{Limit: 3}})
+	second, _ := db.ListAudit(ctx, switchyard.AuditFilter{ListOptions: switchyard.ListOptions{Limit: 3, Cursor: first.NextCursor}})
+	if len(first.Items) != 3 || len(second.Items) != 2 || second.NextCursor != "" || second.Items[0].ID == first.Items[2].ID {
+		t.Fatalf("audit pages %d and %d", len(first.Items), len(second.Items))
+	}
+}
+
+func testTxRollback(t *testing.T, _ Backend, db *sqlstore.DB) {
+	boom := errors.New("boom")
+	err := db.InTx(ctx, func(tx switchyard.Store) error {
+		p := newProvider("in-tx")
+		if err := tx.CreateProvider(ctx, p); err != nil {
+			return err
+		}
+		if err := tx.CreateModel(ctx, newModel(p.ID, "m")); err != nil {
+			return err
+		}
+		// Visible inside the transaction.
+		if _, err := tx.GetProviderBySlug(ctx, "in-tx"); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx returned %v, want the callback's error", err)
+	}
+	_, err = db.GetProviderBySlug(ctx, "in-tx")
+	wantCode(t, err, switchyard.ENOTFOUND)
+	// A constraint failure half-way also leaves nothing.
+	mustCreateProvider(t, db, "taken")
+	err = db.InTx(ctx, func(tx switchyard.Store) error {
+		if err := tx.CreateProvider(ctx, newProvider("first-half")); err != nil {
+			return err
+		}
+		return tx.CreateProvider(ctx, newProvider("taken"))
+	})
+	wantCode(t, err, switchyard.ECONFLICT)
+	_, err = db.GetProviderBySlug(ctx, "first-half")
+	wantCode(t, err, switchyard.ENOTFOUND)
+	var models, creds int
+	db.SQL().QueryRow(`SELECT COUNT(*) FROM models`).Scan(&models)
+	db.SQL().QueryRow(`SELECT COUNT(*) FROM provider_credentials`).Scan(&creds)
+	if models != 0 || creds != 1 {
+		t.Fatalf("after rollbacks: %d models, %d credentials; want 0 and 1", models, creds)
+	}
+}
+
+func testCheckConstraints(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "checks")
+	now := "2026-11-01T00:00:00.000000Z"
+	raw := []struct {
+		name string
+		sql  string
+	}{
+		{"negative price", `INSERT INTO models (id, provider_id, upstream_id, input_per_mtok, created_at, updated_at) VALUES ('m1', '` + p.ID + `', 'x', -1, '` + now + `', '` + now + `')`},
+		{"unknown protocol", `INSERT INTO providers (id, name, slug, protocol, base_url, created_at, updated_at) VALUES ('p1', 'n', 's', 'smoke', 'https://x', '` + now + `', '` + now + `')`},
+		{"unknown role", `INSERT INTO users (id, username, role, created_at, updated_at) VALUES ('u1', 'n', 'root', '` + now + `', '` + now + `')`},
+		{"model of no provider", `INSERT INTO models (id, provider_id, upstream_id, created_at, updated_at) VALUES ('m2', 'nope', 'x', '` + now + `', '` + now + `')`},
+		{"unknown health status", `UPDATE providers SET health_status = 'on-fire' WHERE id = '` + p.ID + `'`},
+	}
+	for _, r := range raw {
+		if _, err := db.SQL().Exec(r.sql); err == nil {
+			t.Errorf("%s: the database accepted it", r.name)
+		}
+	}
+}
+
+func testNoPlaintext(t *testing.T, b Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "plain")
+	p.Credentials = append(p.Credentials, switchyard.Credential{Name: "aws", Method: switchyard.AuthAWSSigV4,
+		Config: map[string]string{"region": "us-east-1"},
+		Secrets: map[string]switchyard.Secret{"access_key_id": switchyard.NewSecret("AKIAEXAMPLE"),
+			"secret_access_key": switchyard.NewSecret(canaryAWS)}})
+	if err := db.UpdateProvider(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	u := mustUser(t, db, "dora", switchyard.RoleUser)
+	c := newConnection(u.ID, p.ID, "kp")
+	c.Credential = &switchyard.Credential{Name: "byo", Method: switchyard.AuthAPIKey,
+		Secrets: map[string]switchyard.Secret{"api_key": switchyard.NewSecret(canaryConnKey)}}
+	if err := db.CreateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	dump := b.Dump(t, db)
+	if len(dump) < 1000 {
+		t.Fatalf("the dump is only %d bytes; the test would prove nothing", len(dump))
+	}
+	if !bytes.Contains(dump, []byte("openai.com")) {
+		t.Fatal("the dump does not hold the provider's plain fields; the test would prove nothing")
+	}
+	for _, canary := range []string{canaryAPIKey, canaryHeader, canaryConnKey, canaryAWS} {
+		for i := 0; i+8 <= len(canary); i++ {
+			if bytes.Contains(dump, []byte(canary[i:i+8])) {
+				t.Fatalf("the stored database contains %q, part of a secret", canary[i:i+8])
+			}
+		}
+	}
+}
+
+func testCiphertextBinding(t *testing.T, _ Backend, db *sqlstore.DB) {
+	a := mustCreateProvider(t, db, "victim")
+	b := newProvider("attacker")
+	b.Credentials[0].Secrets["api_key"] = switchyard.NewSecret("sk-attacker-own-key-000000000")
+	if err := db.CreateProvider(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	// Copy the victim's sealed secret into the attacker's credential row.
+	if _, err := db.SQL().Exec(`UPDATE provider_credentials SET secrets = (SELECT secrets FROM provider_credentials WHERE provider_id = '` +
+		a.ID + `') WHERE provider_id = '` + b.ID + `'`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.GetProvider(ctx, b.ID)
+	if err != nil {
+		t.Fatalf("one undecryptable secret must not hide the provider: %v", err)
+	}
+	s := got.Credentials[0].Secrets["api_key"]
+	if s.Reveal() != "" || s.Err() == nil || switchyard.ErrorCode(s.Err()) != switchyard.ESECRET {
+		t.Fatalf("a ciphertext moved to another row opened: value %q err %v", s.Reveal(), s.Err())
+	}
+	if strings.Contains(s.Err().Error(), canaryAPIKey[3:12]) {
+		t.Fatal("the decryption error contains the secret")
+	}
+	// The victim's own row still opens.
+	if v, _ := db.GetProvider(ctx, a.ID); v.Credentials[0].Secrets["api_key"].Reveal() != canaryAPIKey {
+		t.Fatal("the victim's secret no longer opens")
+	}
+}
+
+func testKeyRotation(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "rotate")
+	before, err := db.KeyStatuses(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before) != 1 || !before[0].Active || before[0].Secrets != 2 {
+		t.Fatalf("before rotation: %+v; want one active key protecting 2 secrets", before)
+	}
+	newID, n, err := db.RotateKeys(ctx, MasterKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || newID == before[0].ID {
+		t.Fatalf("rotation re-encrypted %d secrets into %q", n, newID)
+	}
+	after, _ := db.KeyStatuses(ctx)
+	counts := map[string]KeyCount{}
+	for _, k := range after {
+		counts[k.ID] = KeyCount{k.Active, k.Secrets}
+	}
+	if counts[before[0].ID] != (KeyCount{false, 0}) || counts[newID] != (KeyCount{true, 2}) {
+		t.Fatalf("after rotation: %+v", after)
+	}
+	got, _ := db.GetProvider(ctx, p.ID)
+	if got.Credentials[0].Secrets["api_key"].Reveal() != canaryAPIKey || got.Headers["X-Org"].Reveal() != canaryHeader {
+		t.Fatal("secrets do not open after rotation")
+	}
+	// New writes use the new key.
+	mustCreateProvider(t, db, "after-rotate")
+	after, _ = db.KeyStatuses(ctx)
+	for _, k := range after {
+		if k.ID == newID && k.Secrets != 4 {
+			t.Fatalf("new key protects %d secrets after a new provider, want 4", k.Secrets)
+		}
+	}
+	// Another master key cannot open the keyring, and says so.
+	other := MasterKey(t)
+	wrong, _ := otherMasterKey(t)
+	_ = other
+	_, err = db.LoadKeyring(ctx, wrong)
+	wantCode(t, err, switchyard.ESECRET)
+	if !strings.Contains(err.Error(), wrong.ID()) || !strings.Contains(err.Error(), "SWITCHYARD_MASTER_KEY") {
+		t.Fatalf("wrong master key error should name both keys and the setting: %v", err)
+	}
+}
+
+// KeyCount is a key's state in the rotation test.
+type KeyCount struct {
+	Active  bool
+	Secrets int
+}
