@@ -51,8 +51,12 @@ type InstantiateInput struct {
 // an EINVALID error naming "credentials[0].secrets.<field>".
 func Instantiate(t *switchyard.ProviderTemplate, in InstantiateInput) (*switchyard.Provider, []*switchyard.Model, error) {
 	var pr switchyard.Problems
-	sch := parseSchema(t.Parameters)
-	s, err := compileSchema(t.Parameters)
+	schema := t.Parameters
+	if len(schema) == 0 {
+		schema = json.RawMessage(`{"type":"object","additionalProperties":false}`)
+	}
+	sch := parseSchema(schema)
+	s, err := compileSchema(schema)
 	if err != nil {
 		return nil, nil, &switchyard.Error{Code: switchyard.EINVALID,
 			Message: fmt.Sprintf("template %s has an invalid parameter schema", t.Slug), Err: err}

@@ -390,6 +390,23 @@ func TestSystemProvider(t *testing.T) {
 	}
 }
 
+func TestInstantiateCustomTemplateWithoutParameters(t *testing.T) {
+	tmpl := &switchyard.ProviderTemplate{Slug: "corp", Name: "Corp gateway", Protocol: switchyard.ProtocolOpenAICompatible,
+		BaseURL: "https://llm.corp.example/v1", AuthMethod: switchyard.AuthBearer}
+	p, models, err := Instantiate(tmpl, InstantiateInput{Credential: map[string]string{"token": "t0k3n"}, Enabled: true})
+	if err != nil || p.BaseURL != tmpl.BaseURL || len(models) != 0 || p.Params != nil {
+		t.Fatalf("p = %+v, err = %v", p, err)
+	}
+	_, _, err = Instantiate(tmpl, InstantiateInput{Params: map[string]any{"x": "y"}})
+	if !hasFieldNamed(err, "params.x") {
+		t.Errorf("err = %v", err)
+	}
+	// A system-less template never gets a system provider.
+	if _, _, ok := SystemProvider(tmpl); ok {
+		t.Error("custom template got a system provider")
+	}
+}
+
 func hasFieldNamed(err error, field string) bool {
 	for _, f := range switchyard.ErrorFields(err) {
 		if f.Field == field {
