@@ -2,6 +2,7 @@ package switchyard
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -91,6 +92,30 @@ func (t *ProviderTemplate) ParameterNames() []string {
 	return sortedKeys(schema.Properties)
 }
 
+// sampleParams gives each declared parameter its default, else its first
+// example, else "x", to check that the base URL is well formed once filled.
+func (t *ProviderTemplate) sampleParams() map[string]string {
+	var schema struct {
+		Properties map[string]struct {
+			Default  any   `json:"default"`
+			Examples []any `json:"examples"`
+		} `json:"properties"`
+	}
+	_ = json.Unmarshal(t.Parameters, &schema)
+	out := make(map[string]string, len(schema.Properties))
+	for n, p := range schema.Properties {
+		v := any("x")
+		switch {
+		case p.Default != nil:
+			v = p.Default
+		case len(p.Examples) > 0:
+			v = p.Examples[0]
+		}
+		out[n] = fmt.Sprint(v)
+	}
+	return out
+}
+
 // Validate checks the template's own fields. The parameter schema is checked
 // to be a JSON object declaring every placeholder; compiling it as JSON
 // Schema is left to the catalog package.
@@ -129,10 +154,7 @@ func (t *ProviderTemplate) Validate() error {
 		}
 	}
 	check("base_url", t.BaseURL)
-	sample := map[string]string{}
-	for n := range declared {
-		sample[n] = "x"
-	}
+	sample := t.sampleParams()
 	if err := ValidateBaseURL(Substitute(t.BaseURL, sample)); err != nil {
 		pr.Add("base_url", "invalid_url", "%s", ErrorMessage(err))
 	}
