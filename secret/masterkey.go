@@ -217,7 +217,20 @@ func createKeyFile(dataDir, path string) (bool, error) {
 		_ = os.Remove(path)
 		return false, fmt.Errorf("writing master key file %s: %w", path, err)
 	}
+	syncDir(dataDir)
 	return true, nil
+}
+
+// syncDir makes a new directory entry durable where the platform allows it.
+// A failure is ignored: the file itself has been synced, and some systems
+// cannot sync directories.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
 }
 
 // ID is a short, stable fingerprint of the master key (8 hex characters). It
