@@ -62,10 +62,14 @@ func (e *Error) Error() string {
 // subcommand name), then from getenv for those not given as flags, then the
 // defaults. It returns the arguments left after the flags.
 //
-// An empty environment variable counts as unset. -h and -help return an error
+// An empty environment variable counts as unset; a nil getenv means an empty
+// environment. -h and -help return an error
 // that wraps flag.ErrHelp; print Usage then. Bad values are all reported
 // together in an *Error.
 func Load(args []string, getenv func(string) string) (*Config, []string, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
 	table := settings()
 	fs := flag.NewFlagSet("switchyard", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)

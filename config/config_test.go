@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/secret"
 )
 
 // env returns a getenv backed by a map.
@@ -489,5 +490,38 @@ func assertNoSubstring(t *testing.T, text, secret string) {
 			t.Errorf("%q contains %q, part of a secret", text, secret[i:i+n])
 			return
 		}
+	}
+}
+
+// config checks the master key itself, to report it with the other settings;
+// it must accept exactly what the secret package accepts.
+func TestMasterKeyCheckMatchesSecretPackage(t *testing.T) {
+	raw := []byte("0123456789abcdef0123456789abcdef\xfb\xff")
+	inputs := []string{
+		base64.StdEncoding.EncodeToString(raw[:32]),
+		base64.RawStdEncoding.EncodeToString(raw[:32]),
+		base64.URLEncoding.EncodeToString(raw[:32]),
+		base64.RawURLEncoding.EncodeToString(raw[:32]),
+		base64.StdEncoding.EncodeToString(raw[2:34]),
+		base64.RawURLEncoding.EncodeToString(raw[2:34]),
+		" " + base64.StdEncoding.EncodeToString(raw[:32]) + "\n",
+		base64.StdEncoding.EncodeToString(raw[:31]),
+		base64.StdEncoding.EncodeToString(raw[:33]),
+		base64.StdEncoding.EncodeToString(raw[:32])[:43] + "!",
+		strings.Repeat("ab", 32),
+		"short",
+	}
+	for _, in := range inputs {
+		_, _, cerr := config.Load(nil, env(map[string]string{"SWITCHYARD_MASTER_KEY": in}))
+		_, serr := secret.ParseMasterKey(in, secret.Options{})
+		if (cerr == nil) != (serr == nil) {
+			t.Errorf("%q: config says %v, secret says %v", in, cerr, serr)
+		}
+	}
+}
+
+func TestNilGetenv(t *testing.T) {
+	if c := mustLoad(t, nil, nil); c.Addr != "127.0.0.1:8080" {
+		t.Fatalf("Addr = %q", c.Addr)
 	}
 }
