@@ -282,8 +282,8 @@ func (mk *MasterKey) unwrap(kid, wrapped string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: wrapped data key %q has no master key id", ErrFormat, kid)
 	}
 	if mkid != mk.id {
-		return nil, fmt.Errorf("%w: data key %q: master key %s does not match the key that encrypted the data (%s); set %s to the key this database was created with",
-			ErrWrongMasterKey, kid, mk.id, safeID(mkid), MasterKeyEnv)
+		return nil, fmt.Errorf("%w: data key %q: master key %s does not match the key that encrypted the data (%s); set %s or restore %s to the key this database was created with",
+			ErrWrongMasterKey, kid, mk.id, safeID(mkid), MasterKeyEnv, MasterKeyFile)
 	}
 	sealed, err := b64.DecodeString(data)
 	if err != nil || len(sealed) != mk.wrap.Overhead()+KeySize {
