@@ -18,6 +18,7 @@
 package secret
 
 import (
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"io"
@@ -25,8 +26,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"crypto/cipher"
 )
 
 // Sentinel errors. Every error from this package wraps one of them.

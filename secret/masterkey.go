@@ -217,7 +217,20 @@ func createKeyFile(dataDir, path string) (bool, error) {
 		_ = os.Remove(path)
 		return false, fmt.Errorf("writing master key file %s: %w", path, err)
 	}
+	syncDir(dataDir)
 	return true, nil
+}
+
+// syncDir makes a new directory entry durable where the platform allows it.
+// A failure is ignored: the file itself has been synced, and some systems
+// cannot sync directories.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
 }
 
 // ID is a short, stable fingerprint of the master key (8 hex characters). It
@@ -269,8 +282,8 @@ func (mk *MasterKey) unwrap(kid, wrapped string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: wrapped data key %q has no master key id", ErrFormat, kid)
 	}
 	if mkid != mk.id {
-		return nil, fmt.Errorf("%w: data key %q: master key %s does not match the key that encrypted the data (%s); set %s to the key this database was created with",
-			ErrWrongMasterKey, kid, mk.id, safeID(mkid), MasterKeyEnv)
+		return nil, fmt.Errorf("%w: data key %q: master key %s does not match the key that encrypted the data (%s); set %s or restore %s to the key this database was created with",
+			ErrWrongMasterKey, kid, mk.id, safeID(mkid), MasterKeyEnv, MasterKeyFile)
 	}
 	sealed, err := b64.DecodeString(data)
 	if err != nil || len(sealed) != mk.wrap.Overhead()+KeySize {

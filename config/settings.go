@@ -1,0 +1,324 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Setting describes one setting: where it comes from, its default and what it
+// means. Settings returns them all, in the order they are documented.
+type Setting struct {
+	Name    string // the Config field, such as "Addr"
+	Env     string // the environment variable, such as "SWITCHYARD_ADDR"
+	Flag    string // the flag name without '-', or "" for secrets, which have no flag
+	Default string // the default as shown to people; "" when there is none
+	Help    string // what the setting means, one or two sentences
+	Secret  bool   // the value is never shown, not even in errors
+
+	// set parses and validates v and stores it in c. Its error completes the
+	// sentence "<setting>: <value> …", saying what is wrong and what is
+	// accepted.
+	set func(c *Config, v string) error
+	// get formats the value in c for String and LogValue, masked or redacted
+	// where needed.
+	get func(c *Config) string
+	// def computes the default from the settings before it; nil means Default.
+	def func(c *Config) string
+	// show formats a bad value for an error message; nil means quoted.
+	show func(v string) string
+}
+
+func (s Setting) defaultValue(c *Config) string {
+	if s.def != nil {
+		return s.def(c)
+	}
+	return s.Default
+}
+
+// label names the setting in messages: "SWITCHYARD_ADDR (-addr)".
+func (s Setting) label() string {
+	if s.Flag == "" {
+		return s.Env
+	}
+	return s.Env + " (-" + s.Flag + ")"
+}
+
+// key names the setting in String and LogValue: "addr", "database_url".
+func (s Setting) key() string {
+	return strings.ToLower(strings.TrimPrefix(s.Env, "SWITCHYARD_"))
+}
+
+// Settings returns the description of every setting.
+func Settings() []Setting { return slices.Clone(settings()) }
+
+const (
+	defaultAddr    = "127.0.0.1:8080"
+	defaultDataDir = "./switchyard-data"
+	sqlitePrefix   = "sqlite://"
+	sqliteMemory   = "sqlite::memory:"
+
+	minBody = 1 << 10
+	maxBody = 1 << 30
+
+	maxShutdown = 10 * time.Minute
+	maxConns    = 1000
+)
+
+func settings() []Setting {
+	return []Setting{
+		{
+			Name: "Addr", Env: "SWITCHYARD_ADDR", Flag: "addr", Default: defaultAddr,
+			Help: "Address the HTTP server listens on, as host:port. Use 0.0.0.0:8080 or :8080 to listen on every interface.",
+			set: func(c *Config, v string) error {
+				host, port, err := net.SplitHostPort(v)
+				if err != nil || strings.ContainsAny(host, " /") {
+					return errors.New("is not host:port; use e.g. 127.0.0.1:8080")
+				}
+				if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+					return errors.New("has a port that is not a number from 0 to 65535; use e.g. 127.0.0.1:8080")
+				}
+				c.Addr = v
+				return nil
+			},
+			get: func(c *Config) string { return c.Addr },
+		},
+		{
+			Name: "DataDir", Env: "SWITCHYARD_DATA_DIR", Flag: "data-dir", Default: defaultDataDir,
+			Help: "Directory for the SQLite database and the generated master key file (master.key). Created on first start.",
+			set: func(c *Config, v string) error {
+				if strings.TrimSpace(v) == "" {
+					return errors.New("is empty; give a directory, e.g. ./switchyard-data")
+				}
+				c.DataDir = v
+				return nil
+			},
+			get: func(c *Config) string { return c.DataDir },
+		},
+		{
+			Name: "DatabaseURL", Env: "SWITCHYARD_DATABASE_URL", Flag: "database-url",
+			Default: "sqlite://<data dir>/switchyard.db",
+			Help: "Database to use: sqlite:///absolute/path.db, sqlite://relative/path.db, sqlite::memory: (tests only) " +
+				"or postgres://user:password@host:5432/dbname (postgresql:// also works).",
+			def: func(c *Config) string {
+				return sqlitePrefix + filepath.ToSlash(filepath.Join(c.DataDir, "switchyard.db"))
+			},
+			set: func(c *Config, v string) error {
+				if err := checkDatabaseURL(v); err != nil {
+					return err
+				}
+				c.DatabaseURL = v
+				return nil
+			},
+			get: func(c *Config) string { return redactURL(c.DatabaseURL) },
+			show: func(v string) string {
+				if r := redactURL(v); r != hiddenURL {
+					return strconv.Quote(r)
+				}
+				if !strings.Contains(v, "@") && !strings.Contains(strings.ToLower(v), "password") {
+					return strconv.Quote(v) // nothing that could be a password
+				}
+				return "(value hidden: it may contain a password)"
+			},
+		},
+		{
+			Name: "MasterKey", Env: "SWITCHYARD_MASTER_KEY", Secret: true,
+			Help: "Master key that encrypts stored credentials: base64 of 32 random bytes (openssl rand -base64 32). " +
+				"When unset, the key is read from <data dir>/master.key, which is generated on first start; back it up.",
+			set: func(c *Config, v string) error {
+				if v != "" {
+					if err := checkMasterKey(v); err != nil {
+						return err
+					}
+				}
+				c.MasterKey = NewSecret(v)
+				return nil
+			},
+			get: func(c *Config) string { return c.MasterKey.String() },
+		},
+		{
+			Name: "AdminToken", Env: "SWITCHYARD_ADMIN_TOKEN", Secret: true,
+			Help: "Admin API token created at first start, when there are no users yet (at least 16 characters; openssl rand -hex 32 makes one).",
+			set: func(c *Config, v string) error {
+				if v != "" && (len(v) < 16 || strings.ContainsFunc(v, isSpaceOrControl)) {
+					return errors.New("is not a usable token; use at least 16 characters without spaces, e.g. from: openssl rand -hex 32")
+				}
+				c.AdminToken = NewSecret(v)
+				return nil
+			},
+			get: func(c *Config) string { return c.AdminToken.String() },
+		},
+		{
+			Name: "LogLevel", Env: "SWITCHYARD_LOG_LEVEL", Flag: "log-level", Default: "info",
+			Help: "Least severe log level written: debug, info, warn or error.",
+			set: func(c *Config, v string) error {
+				levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+				l, ok := levels[strings.ToLower(strings.TrimSpace(v))]
+				if !ok {
+					return errors.New("is not a log level; use debug, info, warn or error")
+				}
+				c.LogLevel = l
+				return nil
+			},
+			get: func(c *Config) string { return strings.ToLower(c.LogLevel.String()) },
+		},
+		{
+			Name: "LogFormat", Env: "SWITCHYARD_LOG_FORMAT", Flag: "log-format", Default: "text",
+			Help: "Log format: text (human-readable) or json (one object per line).",
+			set: func(c *Config, v string) error {
+				v = strings.ToLower(strings.TrimSpace(v))
+				if v != "text" && v != "json" {
+					return errors.New("is not a log format; use text or json")
+				}
+				c.LogFormat = v
+				return nil
+			},
+			get: func(c *Config) string { return c.LogFormat },
+		},
+		{
+			Name: "ShutdownTimeout", Env: "SWITCHYARD_SHUTDOWN_TIMEOUT", Flag: "shutdown-timeout", Default: "15s",
+			Help: "How long a graceful shutdown waits for requests and streams in flight, as a duration (15s, 1m30s); at most 10m.",
+			set: func(c *Config, v string) error {
+				d, err := time.ParseDuration(strings.TrimSpace(v))
+				if err != nil {
+					if _, nerr := strconv.Atoi(strings.TrimSpace(v)); nerr == nil {
+						return errors.New("has no unit; use a duration such as 15s or 1m30s")
+					}
+					return errors.New("is not a duration; use e.g. 15s or 1m30s")
+				}
+				if d <= 0 || d > maxShutdown {
+					return errors.New("is out of range; use a duration more than 0 and at most 10m")
+				}
+				c.ShutdownTimeout = d
+				return nil
+			},
+			get: func(c *Config) string { return c.ShutdownTimeout.String() },
+		},
+		{
+			Name: "MaxBodyBytes", Env: "SWITCHYARD_MAX_BODY_BYTES", Flag: "max-body-bytes", Default: "1048576",
+			Help: "Largest request body accepted, in bytes (1048576 is 1 MiB); from 1024 to 1073741824 (1 GiB).",
+			set: func(c *Config, v string) error {
+				n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				if err != nil || n < minBody || n > maxBody {
+					return fmt.Errorf("is not a whole number of bytes from %d (1 KiB) to %d (1 GiB)", minBody, maxBody)
+				}
+				c.MaxBodyBytes = n
+				return nil
+			},
+			get: func(c *Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) },
+		},
+		{
+			Name: "DBMaxOpenConns", Env: "SWITCHYARD_DB_MAX_OPEN_CONNS", Flag: "db-max-open-conns", Default: "10",
+			Help: "Most connections open to PostgreSQL at once, per replica. SQLite ignores it and uses its own pool settings.",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil || n < 1 || n > maxConns {
+					return fmt.Errorf("is not a number from 1 to %d", maxConns)
+				}
+				c.DBMaxOpenConns = n
+				return nil
+			},
+			get: func(c *Config) string { return strconv.Itoa(c.DBMaxOpenConns) },
+		},
+		{
+			Name: "TLSCert", Env: "SWITCHYARD_TLS_CERT", Flag: "tls-cert",
+			Help: "PEM certificate file (with any intermediates) for HTTPS. Set together with SWITCHYARD_TLS_KEY, or neither for plain HTTP.",
+			set:  func(c *Config, v string) error { c.TLSCert = v; return nil },
+			get:  func(c *Config) string { return c.TLSCert },
+		},
+		{
+			Name: "TLSKey", Env: "SWITCHYARD_TLS_KEY", Flag: "tls-key",
+			Help: "PEM private key file for HTTPS. Set together with SWITCHYARD_TLS_CERT.",
+			set:  func(c *Config, v string) error { c.TLSKey = v; return nil },
+			get:  func(c *Config) string { return c.TLSKey },
+		},
+	}
+}
+
+func isSQLite(v string) bool {
+	return v == sqliteMemory || strings.HasPrefix(v, sqlitePrefix)
+}
+
+const databaseURLHelp = "use sqlite:///path/to/switchyard.db or postgres://user:password@host:5432/dbname"
+
+func checkDatabaseURL(v string) error {
+	switch {
+	case v == sqliteMemory:
+		return nil
+	case strings.HasPrefix(v, sqlitePrefix):
+		path := strings.TrimPrefix(v, sqlitePrefix)
+		if path == "" {
+			return errors.New("has no file path; use e.g. sqlite:///var/lib/switchyard/switchyard.db")
+		}
+		if strings.ContainsAny(path, "?#") {
+			return errors.New("has query parameters, which are not supported (Switchyard sets the SQLite options itself); give only the file path")
+		}
+		return nil
+	case strings.HasPrefix(v, "postgres://"), strings.HasPrefix(v, "postgresql://"):
+		if _, err := url.Parse(v); err != nil {
+			// err quotes the URL, password included; do not pass it on.
+			return errors.New("is not a valid URL; use e.g. postgres://user:password@host:5432/dbname (percent-encode special characters in the password)")
+		}
+		return nil
+	case strings.HasPrefix(v, "sqlite:"):
+		return errors.New("is not a SQLite URL; " + databaseURLHelp + " (three slashes for an absolute path)")
+	default:
+		return errors.New("is not a database URL; " + databaseURLHelp)
+	}
+}
+
+const hiddenURL = "(unparsable URL hidden)"
+
+// redactURL hides the password of a PostgreSQL URL, in its user info and in
+// any query parameter whose name contains "password". A URL that does not
+// parse is hidden entirely, since where its password is cannot be known.
+func redactURL(v string) string {
+	if isSQLite(v) || v == "" {
+		return v
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return hiddenURL
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				q.Set(k, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// checkMasterKey accepts what secret.ParseMasterKey accepts: base64 (standard
+// or URL-safe, padded or not) of exactly 32 bytes. It is checked here too so
+// that a bad key is reported with every other bad setting.
+func checkMasterKey(v string) error {
+	v = strings.TrimSpace(v)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		raw, err := enc.DecodeString(v)
+		if err != nil {
+			continue
+		}
+		if len(raw) != 32 {
+			return fmt.Errorf("decodes to %d bytes, want 32; generate a key with: openssl rand -base64 32", len(raw))
+		}
+		return nil
+	}
+	return errors.New("is not valid base64 (standard or URL-safe); generate a key with: openssl rand -base64 32")
+}
+
+func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }
