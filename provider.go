@@ -238,7 +238,7 @@ func (p *Provider) Validate() error {
 	names := map[string]int{}
 	for i, c := range p.Credentials {
 		prefix := "credentials[" + itoa(i) + "]"
-		pr.Merge(prefix, c.Validate())
+		pr.Merge(prefix, c.validate(p.Enabled))
 		if j, dup := names[c.Name]; dup && c.Name != "" {
 			pr.Add(prefix+".name", "duplicate", "credential names must be unique within a provider; credentials[%d] is also named %q", j, c.Name)
 		}
@@ -247,8 +247,13 @@ func (p *Provider) Validate() error {
 	return pr.Err("provider")
 }
 
-// Validate checks a credential against its method's fields.
-func (c *Credential) Validate() error {
+// Validate checks a credential against its method's fields; every required
+// secret must be set.
+func (c *Credential) Validate() error { return c.validate(true) }
+
+// validate checks a credential. A disabled provider may lack secrets: system
+// providers wait, disabled, until an admin sets their credentials.
+func (c *Credential) validate(requireSecrets bool) error {
 	var pr Problems
 	validateName(&pr, "name", c.Name)
 	spec, ok := AuthMethods[c.Method]
@@ -256,9 +261,14 @@ func (c *Credential) Validate() error {
 		pr.Add("method", "invalid_enum", "must be one of %s", joinMethods())
 		return pr.Err("credential")
 	}
+	// A credential holds all of its required secrets, or (on a disabled
+	// provider) none of them yet.
+	for _, v := range c.Secrets {
+		requireSecrets = requireSecrets || v.IsSet()
+	}
 	for _, k := range spec.RequiredSecrets {
-		if !c.Secrets[k].IsSet() {
-			pr.Add("secrets."+k, "required", "the %s method needs %s", c.Method, k)
+		if requireSecrets && !c.Secrets[k].IsSet() {
+			pr.Add("secrets."+k, "required", "the %s method needs %s (a provider may be saved without it only while disabled)", c.Method, k)
 		}
 	}
 	for _, k := range sortedKeys(c.Secrets) {

@@ -272,9 +272,13 @@ func TestInstantiateSecrets(t *testing.T) {
 		if p.Enabled || p.Status != switchyard.StatusDisabled || len(p.Credentials[0].Secrets) != 0 {
 			t.Errorf("provider = enabled %v status %s secrets %v", p.Enabled, p.Status, p.Credentials[0].Secrets)
 		}
-		// The caller must set the secret before the provider validates.
+		// It validates while disabled; enabling it needs the secret.
+		if err := p.Validate(); err != nil {
+			t.Errorf("Validate of the disabled provider = %v", err)
+		}
+		p.Enabled = true
 		if err := p.Validate(); !hasFieldNamed(err, "credentials[0].secrets.api_key") {
-			t.Errorf("Validate = %v, want the missing api_key named", err)
+			t.Errorf("Validate of the enabled provider = %v, want the missing api_key named", err)
 		}
 	})
 	t.Run("enabled without secrets is refused", func(t *testing.T) {
