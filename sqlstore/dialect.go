@@ -31,6 +31,10 @@ type dialect interface {
 
 func dialectFor(raw string) (dialect, string, error) {
 	switch {
+	case raw == "sqlite::memory:":
+		// One connection that never closes: each SQLite connection to
+		// ":memory:" is a database of its own.
+		return sqliteDialect{memory: true}, sqliteDSN(":memory:"), nil
 	case strings.HasPrefix(raw, "sqlite://"):
 		path := strings.TrimPrefix(raw, "sqlite://")
 		if path == "" {

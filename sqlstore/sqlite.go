@@ -15,7 +15,8 @@ import (
 	"github.com/switchyard/switchyard"
 )
 
-type sqliteDialect struct{}
+// sqliteDialect is SQLite; memory marks a private in-memory database.
+type sqliteDialect struct{ memory bool }
 
 func (sqliteDialect) name() string   { return "sqlite" }
 func (sqliteDialect) driver() string { return "sqlite" }
@@ -42,7 +43,14 @@ func PrepareSQLitePath(path string) error {
 	return nil
 }
 
-func (sqliteDialect) configure(db *sql.DB, maxOpen int) {
+func (d sqliteDialect) configure(db *sql.DB, maxOpen int) {
+	if d.memory {
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxIdleTime(0)
+		db.SetConnMaxLifetime(0)
+		return
+	}
 	if maxOpen <= 0 {
 		maxOpen = 8
 	}
