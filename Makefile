@@ -1,0 +1,46 @@
+# Switchyard. "make run" builds and starts it; "make test" runs every test.
+GO      ?= go
+BIN     ?= bin/switchyard
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+
+.PHONY: help run build web test vet fmt-check generate check-generated bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+run: build ## build (web UI included when web/ exists) and start on the embedded SQLite default
+	./$(BIN) serve
+
+build: web ## build the binary into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/switchyard
+
+web: ## build the web UI when web/ exists
+	@if [ -f web/package.json ]; then cd web && npm ci && npm run build; fi
+
+test: fmt-check vet check-generated ## run every test (PostgreSQL ones when SWITCHYARD_TEST_POSTGRES_URL is set)
+	$(GO) test -count=1 ./...
+
+vet: ## go vet
+	$(GO) vet ./...
+
+fmt-check: ## fail when gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+generate: ## regenerate generated files (the catalog data)
+	$(GO) generate ./...
+
+check-generated: ## fail when generated files are stale
+	@if [ -f ../shared/reference/models-dev-providers.json ]; then \
+		$(GO) generate ./... && git diff --exit-code -- catalog/templates || \
+		{ echo "generated files are stale: run make generate and commit"; exit 1; }; \
+	else echo "check-generated: ../shared/reference not present; skipped"; fi
+
+bench: ## store benchmarks (see docs/benchmarks.md)
+	$(GO) test -run '^$$' -bench . -benchmem ./sqlstore/
+
+clean: ## remove build output
+	rm -rf bin

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// syncBuffer is a goroutine-safe writer for run's output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServe runs "switchyard serve" and waits until /readyz answers 200.
+// The returned stop cancels it and returns run's error.
+func startServe(t *testing.T, environ map[string]string) (addr string, logs *syncBuffer, stop func() error) {
+	t.Helper()
+	addr = freeAddr(t)
+	environ["SWITCHYARD_ADDR"] = addr
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env(environ), logs, logs) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("serve exited before it was ready: %v\n%s", err, logs)
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("not ready in time:\n%s", logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var once sync.Once
+	var stopErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(20 * time.Second):
+				stopErr = fmt.Errorf("serve did not stop")
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return addr, logs, stop
+}
+
+func TestServeInEmptyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	environ := map[string]string{"SWITCHYARD_DATA_DIR": dir, "SWITCHYARD_DATABASE_URL": "sqlite://" + filepath.Join(dir, "sy.db")}
+	addr, logs, stop := startServe(t, environ)
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if err := stop(); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Fatal("the server still answers after shutdown")
+	}
+	for _, name := range []string{"sy.db", "master.key"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatalf("%s was not created: %v", name, err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
+	out := logs.String()
+	for _, want := range []string{"generated a new master key", "built-in catalog seeded", "Switchyard is ready at http://" + addr, "stopped"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	key, _ := os.ReadFile(filepath.Join(dir, "master.key"))
+	if strings.Contains(out, strings.TrimSpace(string(key))) {
+		t.Fatal("the output contains the master key")
+	}
+
+	// A restart keeps everything: same key, no second seeding, data intact.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "sy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var templates, providers int
+	db.QueryRow(`SELECT COUNT(*) FROM provider_templates`).Scan(&templates)
+	db.QueryRow(`SELECT COUNT(*) FROM providers WHERE system`).Scan(&providers)
+	if _, err := db.Exec(`UPDATE providers SET name = 'Kept across restarts' WHERE slug = 'openai'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if templates < 20 || providers < 10 {
+		t.Fatalf("seeded %d templates and %d system providers", templates, providers)
+	}
+	_, logs2, stop2 := startServe(t, environ)
+	if err := stop2(); err != nil {
+		t.Fatal(err)
+	}
+	out2 := logs2.String()
+	if strings.Contains(out2, "generated a new master key") || strings.Contains(out2, "built-in catalog seeded") || strings.Contains(out2, "migration applied") {
+		t.Fatalf("the restart redid first-start work:\n%s", out2)
+	}
+	key2, _ := os.ReadFile(filepath.Join(dir, "master.key"))
+	if !bytes.Equal(key, key2) {
+		t.Fatal("the master key changed across a restart")
+	}
+	db, _ = sql.Open("sqlite", filepath.Join(dir, "sy.db"))
+	defer db.Close()
+	var name string
+	var t2 int
+	db.QueryRow(`SELECT name FROM providers WHERE slug = 'openai'`).Scan(&name)
+	db.QueryRow(`SELECT COUNT(*) FROM provider_templates`).Scan(&t2)
+	if name != "Kept across restarts" || t2 != templates {
+		t.Fatalf("after restart: name %q, %d templates (was %d)", name, t2, templates)
+	}
+}
+
+func TestBadSettingsStopStartup(t *testing.T) {
+	tests := []struct {
+		name    string
+		environ map[string]string
+		args    []string
+		want    []string
+		secret  string
+	}{
+		{"bad address", map[string]string{"SWITCHYARD_ADDR": "localhost"}, []string{"serve"}, []string{"SWITCHYARD_ADDR", "localhost"}, ""},
+		{"bad database URL", map[string]string{"SWITCHYARD_DATABASE_URL": "mysql://db"}, []string{"serve"}, []string{"SWITCHYARD_DATABASE_URL"}, ""},
+		{"bad master key", map[string]string{"SWITCHYARD_MASTER_KEY": "c2hvcnQta2V5LXNlY3JldA=="}, []string{"serve"}, []string{"SWITCHYARD_MASTER_KEY"}, "c2hvcnQta2V5LXNlY3JldA=="},
+		{"several at once", map[string]string{"SWITCHYARD_ADDR": "nope", "SWITCHYARD_LOG_LEVEL": "loud"}, []string{"serve"}, []string{"SWITCHYARD_ADDR", "SWITCHYARD_LOG_LEVEL"}, ""},
+		{"bad flag value", nil, []string{"serve", "-shutdown-timeout", "soon"}, []string{"shutdown-timeout", "soon"}, ""},
+		{"unknown command", nil, []string{"launch"}, []string{"unknown command", "launch"}, ""},
+		{"unknown migrate subcommand", map[string]string{"SWITCHYARD_DATABASE_URL": "sqlite::memory:"}, []string{"migrate", "sideways"}, []string{"sideways", "up, down or status"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.environ == nil {
+				tt.environ = map[string]string{}
+			}
+			tt.environ["SWITCHYARD_DATA_DIR"] = t.TempDir()
+			var out bytes.Buffer
+			err := run(context.Background(), tt.args, env(tt.environ), &out, &out)
+			if err == nil {
+				t.Fatal("run succeeded")
+			}
+			msg := err.Error() + out.String()
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not mention %q", msg, w)
+				}
+			}
+			if tt.secret != "" && strings.Contains(msg, tt.secret) {
+				t.Errorf("error shows the secret value: %q", msg)
+			}
+			if exitCode(err) != 2 && tt.name != "bad master key" {
+				t.Errorf("exit code %d, want 2 for a usage or settings error", exitCode(err))
+			}
+		})
+	}
+}
+
+func TestMigrateAndKeysCommands(t *testing.T) {
+	dir := t.TempDir()
+	environ := env(map[string]string{"SWITCHYARD_DATA_DIR": dir})
+	cli := func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, environ, &out, &errOut); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
+		}
+		return out.String()
+	}
+	if out := cli("migrate", "status"); !strings.Contains(out, "pending") {
+		t.Fatalf("status of an empty database:\n%s", out)
+	}
+	if out := cli("migrate", "up"); !strings.Contains(out, "applied 1 migration") {
+		t.Fatalf("up: %s", out)
+	}
+	if out := cli("migrate", "status"); !strings.Contains(out, "applied") || strings.Contains(out, "pending") {
+		t.Fatalf("status after up:\n%s", out)
+	}
+	if out := cli("migrate", "down", "-to", "0"); !strings.Contains(out, "rolled back 1") {
+		t.Fatalf("down to 0: %s", out)
+	}
+	if out := cli("migrate", "down"); !strings.Contains(out, "nothing to roll back") {
+		t.Fatalf("down on an empty schema: %s", out)
+	}
+	cli("migrate", "up")
+	status := cli("keys", "status")
+	if !strings.Contains(status, "KEY") || !strings.Contains(status, "true") {
+		t.Fatalf("keys status:\n%s", status)
+	}
+	rotated := cli("keys", "rotate")
+	if !strings.Contains(rotated, "is now active") || strings.Count(rotated, "\n") < 4 {
+		t.Fatalf("keys rotate:\n%s", rotated)
+	}
+	if v := cli("version"); !strings.HasPrefix(v, "switchyard ") {
+		t.Fatalf("version = %q", v)
+	}
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchyard/switchyard/catalog"
+	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/httpapi"
+)
+
+// serve runs the control plane until ctx is cancelled, then shuts down
+// gracefully: readiness turns false, in-flight requests get up to the
+// shutdown timeout to finish, then the database is closed.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
+	started := time.Now()
+	log.Info("starting switchyard", "version", version, "settings", cfg)
+	db, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Error("closing the database", "error", err)
+		}
+	}()
+	if n, err := db.MigrateUp(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("database migrated", "applied", n, "dialect", db.Dialect())
+	}
+	mk, err := loadMasterKey(cfg, log)
+	if err != nil {
+		return err
+	}
+	if _, err := db.LoadKeyring(ctx, mk); err != nil {
+		return err
+	}
+	cat, err := catalog.Load()
+	if err != nil {
+		return fmt.Errorf("load the built-in catalog: %w", err)
+	}
+	seeded, err := cat.Seed(ctx, db)
+	if err != nil {
+		return fmt.Errorf("seed the built-in catalog: %w", err)
+	}
+	if seeded.Changed() {
+		log.Info("built-in catalog seeded", "catalog_version", cat.Version, "templates_created", len(seeded.TemplatesCreated),
+			"templates_updated", len(seeded.TemplatesUpdated), "system_providers_created", len(seeded.ProvidersCreated))
+	}
+	for _, s := range seeded.Skipped {
+		log.Warn("built-in catalog: left alone", "reason", s)
+	}
+
+	var ready atomic.Bool
+	handler := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (SWITCHYARD_ADDR, -addr): %w", cfg.Addr, err)
+	}
+	// Requests see baseCtx; it is cancelled when the shutdown deadline
+	// passes, so long-lived streams end instead of holding the process.
+	baseCtx, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLS() {
+			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	ready.Store(true)
+	scheme := "http"
+	if cfg.TLS() {
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String()
+	log.Info("switchyard is ready", "url", url, "startup", time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Switchyard is ready at %s\n", url)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	ready.Store(false)
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	stop := context.AfterFunc(sctx, cancelBase)
+	defer stop()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	} else if err != nil {
+		log.Warn("shutdown deadline passed; remaining requests were cut off", "timeout", cfg.ShutdownTimeout)
+		_ = srv.Close()
+	}
+	log.Info("stopped")
+	return nil
+}

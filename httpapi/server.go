@@ -1,0 +1,85 @@
+// Package httpapi is Switchyard's HTTP transport: the probes now, and the
+// admin REST API under /api/v1. NewServer takes every dependency explicitly
+// and returns an http.Handler; every route is listed in routes.go.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Pinger reports whether the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config holds the server's dependencies.
+type Config struct {
+	Logger *slog.Logger
+	// DB is checked by /readyz.
+	DB Pinger
+	// Ready reports whether start-up finished and shutdown has not begun.
+	Ready func() bool
+}
+
+// NewServer returns the HTTP handler of the whole service.
+func NewServer(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func() bool { return true }
+	}
+	return routes(cfg)
+}
+
+// handleHealthz answers while the process is up.
+func handleHealthz() http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}
+}
+
+// handleReadyz answers 200 when start-up has finished and the database
+// answers, and 503 with the reason otherwise, so a load balancer sends
+// traffic only to replicas that can serve it.
+func handleReadyz(cfg Config) http.HandlerFunc {
+	type check struct {
+		Status string `json:"status"`
+		Error  string `json:"error,omitempty"`
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		checks := map[string]check{}
+		ok := true
+		if cfg.Ready() {
+			checks["startup"] = check{Status: "ok"}
+		} else {
+			checks["startup"] = check{Status: "fail", Error: "starting up or shutting down"}
+			ok = false
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := cfg.DB.Ping(ctx); err != nil {
+			cfg.Logger.Warn("readiness: database does not answer", "error", err)
+			checks["database"] = check{Status: "fail", Error: "database unreachable"}
+			ok = false
+		} else {
+			checks["database"] = check{Status: "ok"}
+		}
+		status, code := "ok", http.StatusOK
+		if !ok {
+			status, code = "unavailable", http.StatusServiceUnavailable
+		}
+		writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,64 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/switchyard/switchyard/httpapi"
+)
+
+type pinger struct{ err error }
+
+func (p pinger) Ping(context.Context) error { return p.err }
+
+func TestProbes(t *testing.T) {
+	tests := []struct {
+		name       string
+		path       string
+		db         error
+		ready      bool
+		wantStatus int
+		wantChecks map[string]string
+	}{
+		{"healthz while starting", "/healthz", nil, false, 200, nil},
+		{"healthz with database down", "/healthz", errors.New("down"), true, 200, nil},
+		{"ready", "/readyz", nil, true, 200, map[string]string{"startup": "ok", "database": "ok"}},
+		{"not ready while starting", "/readyz", nil, false, 503, map[string]string{"startup": "fail", "database": "ok"}},
+		{"not ready without database", "/readyz", errors.New("password=hunter2 refused"), true, 503, map[string]string{"startup": "ok", "database": "fail"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := httpapi.NewServer(httpapi.Config{DB: pinger{tt.db}, Ready: func() bool { return tt.ready }})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d", rec.Code, tt.wantStatus)
+			}
+			var body struct {
+				Checks map[string]struct{ Status, Error string }
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatal(err)
+			}
+			for k, want := range tt.wantChecks {
+				if body.Checks[k].Status != want {
+					t.Errorf("check %s = %q, want %q", k, body.Checks[k].Status, want)
+				}
+			}
+			if tt.db != nil && len(rec.Body.String()) > 0 && strings.Contains(rec.Body.String(), "hunter2") {
+				t.Fatal("the readiness answer repeats the database error")
+			}
+		})
+	}
+	h := httpapi.NewServer(httpapi.Config{DB: pinger{}})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/healthz", nil))
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Fatalf("POST /healthz = %d, want 405", rec.Code)
+	}
+}
