@@ -1,6 +1,7 @@
 package switchyard
 
 import (
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -128,13 +129,26 @@ func (m *Model) ApplyCapabilities(caps Capabilities, pricing Pricing, fields []s
 		if m.SourceOf(f).Rank() > src.Rank() {
 			continue
 		}
+		before, beforePricing := m.Capabilities, m.Pricing
 		if !copyCapability(&m.Capabilities, &m.Pricing, caps, pricing, f) {
+			continue
+		}
+		if m.SourceOf(f) == src && beforePricing == m.Pricing && capabilitiesEqual(before, m.Capabilities) {
 			continue
 		}
 		m.Sources[f] = src
 		applied = append(applied, f)
 	}
 	return applied
+}
+
+func capabilitiesEqual(a, b Capabilities) bool {
+	if !slices.Equal(a.InputModalities, b.InputModalities) || !slices.Equal(a.OutputModalities, b.OutputModalities) {
+		return false
+	}
+	a.InputModalities, a.OutputModalities = nil, nil
+	b.InputModalities, b.OutputModalities = nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 func copyCapability(dst *Capabilities, dstP *Pricing, src Capabilities, srcP Pricing, field string) bool {

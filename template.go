@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -59,6 +58,9 @@ type TemplateModel struct {
 }
 
 var placeholderRE = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
+
+// envVarRE matches a portable environment variable name.
+var envVarRE = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 
 // Placeholders returns the {param} names used in s, in order of appearance.
 func Placeholders(s string) []string {
@@ -177,8 +179,8 @@ func (t *ProviderTemplate) Validate() error {
 		seen[m.UpstreamID] = true
 	}
 	for i, e := range t.EnvVars {
-		if e == "" || strings.ToUpper(e) != e {
-			pr.Add("env_vars["+itoa(i)+"]", "invalid_name", "must be an upper-case environment variable name")
+		if !envVarRE.MatchString(e) {
+			pr.Add("env_vars["+itoa(i)+"]", "invalid_name", "must be an environment variable name: upper-case letters, digits and underscores, not starting with a digit")
 		}
 	}
 	return pr.Err("template")
