@@ -15,7 +15,7 @@ run: build ## build (web UI included when web/ exists) and start on the embedded
 	./$(BIN) serve
 
 build: web ## build the binary into bin/
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/switchyard
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/switchyard
 
 web: ## build the web UI when web/ exists
 	@if [ -f web/package.json ]; then cd web && npm ci && npm run build; fi

@@ -120,7 +120,8 @@ type Provider struct {
 }
 
 // ProviderSettings tune how the gateway and the monitor use a provider.
-// Zero values mean "use the default".
+// A zero TimeoutMS or HealthCheckIntervalS means "use the default"; a zero
+// MaxRetries means no retries (templates set their own, usually 2).
 type ProviderSettings struct {
 	TimeoutMS            int  `json:"timeout_ms,omitempty"`
 	MaxRetries           int  `json:"max_retries,omitempty"`
@@ -132,7 +133,6 @@ type ProviderSettings struct {
 // Setting defaults and bounds.
 const (
 	DefaultTimeoutMS            = 60000
-	DefaultMaxRetries           = 2
 	DefaultHealthCheckIntervalS = 60
 )
 
@@ -201,8 +201,8 @@ var (
 )
 
 // forbiddenHeaders may not be set as extra headers: the HTTP client and the
-// auth method own them.
-var forbiddenHeaders = []string{"host", "content-length", "transfer-encoding", "connection",
+// auth method own them (a credential, not a header, carries Authorization).
+var forbiddenHeaders = []string{"authorization", "host", "content-length", "transfer-encoding", "connection",
 	"upgrade", "te", "trailer", "keep-alive", "proxy-authorization", "proxy-connection"}
 
 // ValidSlug reports whether s is a valid slug: lower-case letters, digits and

@@ -109,6 +109,7 @@ func TestProviderValidate(t *testing.T) {
 		{"header name with colon", func(p *switchyard.Provider) { p.Headers = secrets("X-Team:", "a") }, []problem{{"headers.X-Team:", "invalid_header"}}},
 		{"header name empty", func(p *switchyard.Provider) { p.Headers = secrets("", "a") }, []problem{{"headers.", "invalid_header"}}},
 		{"header Host", func(p *switchyard.Provider) { p.Headers = secrets("Host", "evil.example") }, []problem{{"headers.Host", "forbidden_header"}}},
+		{"header Authorization belongs to the credential", func(p *switchyard.Provider) { p.Headers = secrets("authorization", "Bearer x") }, []problem{{"headers.authorization", "forbidden_header"}}},
 		{"header content-length any case", func(p *switchyard.Provider) { p.Headers = secrets("CONTENT-LENGTH", "1") }, []problem{{"headers.CONTENT-LENGTH", "forbidden_header"}}},
 		{"header every forbidden one", func(p *switchyard.Provider) {
 			p.Headers = secrets("Transfer-Encoding", "x", "Connection", "x", "Upgrade", "x", "TE", "x", "Trailer", "x",
