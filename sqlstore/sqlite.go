@@ -84,6 +84,10 @@ func (sqliteDialect) classify(err error) error {
 		return foreignKeyViolation(err)
 	case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
 		return checkViolation(err)
+	}
+	// Busy and locked come with extended codes (SQLITE_BUSY_SNAPSHOT, …);
+	// their primary code is the low byte.
+	switch se.Code() & 0xff {
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return &switchyard.Error{Code: switchyard.EUNAVAILABLE, Message: "the database is busy; try again", Err: err}
 	}
