@@ -11,27 +11,27 @@ import "time"
 // resolves to the system provider of that type. A connection may instead
 // list only Models, served by whichever provider has them.
 type Connection struct {
-	ID           string
-	Name         string
-	OwnerID      string
-	ProviderID   string
-	ProviderType string
-	Models       []string
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	OwnerID      string   `json:"owner_id"`
+	ProviderID   string   `json:"provider_id"`
+	ProviderType string   `json:"provider_type"`
+	Models       []string `json:"models"`
 	// KeyHash is the SHA-256 of the gateway key; the key itself is shown
 	// once, at creation or rotation, and never stored.
-	KeyHash string
+	KeyHash string `json:"-"`
 	// KeyPrefix is the first characters of the key, to tell keys apart.
-	KeyPrefix string
+	KeyPrefix string `json:"key_prefix"`
 	// Credential optionally brings the caller's own upstream credential.
-	Credential   *Credential
-	RateLimitRPM int
+	Credential   *Credential `json:"credential"`
+	RateLimitRPM int         `json:"rate_limit_rpm"`
 	// BudgetUSD is a monthly spending limit; 0 means none.
-	BudgetUSD  float64
-	Enabled    bool
-	LastUsedAt *time.Time
-	Version    int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	BudgetUSD  float64    `json:"budget_usd"`
+	Enabled    bool       `json:"enabled"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	Version    int64      `json:"version"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
 }
 
 // OldStyle reports whether the connection names a provider type rather than

@@ -32,23 +32,23 @@ const (
 
 // Model is a model served by a provider.
 type Model struct {
-	ID          string
-	ProviderID  string
-	UpstreamID  string
-	DisplayName string
-	Aliases     []string
-	Enabled     bool
-	Status      ModelStatus
+	ID          string      `json:"id"`
+	ProviderID  string      `json:"provider_id"`
+	UpstreamID  string      `json:"upstream_id"`
+	DisplayName string      `json:"display_name"`
+	Aliases     []string    `json:"aliases"`
+	Enabled     bool        `json:"enabled"`
+	Status      ModelStatus `json:"status"`
 	// Capabilities and Pricing hold the effective values; Sources says where
 	// each came from, so that a sync never overwrites an admin's override.
-	Capabilities  Capabilities
-	Pricing       Pricing
-	Sources       map[string]Source
-	LastTest      *TestResult
-	LastBenchmark *BenchmarkResult
-	Version       int64
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	Capabilities  Capabilities      `json:"capabilities"`
+	Pricing       Pricing           `json:"pricing"`
+	Sources       map[string]Source `json:"sources"`
+	LastTest      *TestResult       `json:"last_test"`
+	LastBenchmark *BenchmarkResult  `json:"last_benchmark"`
+	Version       int64             `json:"version"`
+	CreatedAt     time.Time         `json:"created_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
 }
 
 // Capabilities are what a model can do.

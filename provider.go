@@ -92,31 +92,31 @@ const (
 
 // Provider is one upstream API account or endpoint.
 type Provider struct {
-	ID       string
-	Name     string
-	Slug     string
-	Protocol Protocol
-	BaseURL  string
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Slug     string   `json:"slug"`
+	Protocol Protocol `json:"protocol"`
+	BaseURL  string   `json:"base_url"`
 	// Template is the slug of the template the provider was made from, if any.
-	Template string
+	Template string `json:"template"`
 	// Params are the template parameters it was made with (region, resource,
 	// api_version, …); adapters read protocol options from here.
-	Params map[string]string
+	Params map[string]string `json:"params"`
 	// SystemType is set on system providers: the built-in provider type
 	// ("openai") that old-style connections name.
-	SystemType  string
-	System      bool
-	Enabled     bool
-	Credentials []Credential
+	SystemType  string       `json:"system_type"`
+	System      bool         `json:"system"`
+	Enabled     bool         `json:"enabled"`
+	Credentials []Credential `json:"credentials"`
 	// Headers are extra request headers. Their values may carry secrets, so
 	// they are stored encrypted and shown only masked.
-	Headers  map[string]Secret
-	Settings ProviderSettings
+	Headers  map[string]Secret `json:"headers"`
+	Settings ProviderSettings  `json:"settings"`
 	// Status is the health status; StatusDisabled when Enabled is false.
-	Status    ProviderStatus
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Status    ProviderStatus `json:"status"`
+	Version   int64          `json:"version"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
 }
 
 // ProviderSettings tune how the gateway and the monitor use a provider.
@@ -168,18 +168,18 @@ func (s ProviderSettings) Validate() error {
 // Credential is one set of keys for a provider. A provider may hold several
 // so that the gateway can spread load and retire a failing one.
 type Credential struct {
-	ID     string
-	Name   string
-	Method AuthMethod
+	ID     string     `json:"id"`
+	Name   string     `json:"name"`
+	Method AuthMethod `json:"method"`
 	// Config holds the method's plain settings (client_id, token_url,
 	// region, header, …).
-	Config map[string]string
+	Config map[string]string `json:"config"`
 	// Secrets holds the method's secret fields (api_key, client_secret, …).
-	Secrets map[string]Secret
-	Weight  int
-	Status  CredentialStatus
+	Secrets map[string]Secret `json:"secrets"`
+	Weight  int               `json:"weight"`
+	Status  CredentialStatus  `json:"status"`
 	// Models, when not empty, limits the credential to these upstream ids.
-	Models []string
+	Models []string `json:"models"`
 }
 
 // EffectiveStatus returns the status the gateway should use: StatusDisabled

@@ -144,8 +144,24 @@ type UserStore interface {
 	CreateToken(ctx context.Context, t *APIToken) error
 	GetTokenByHash(ctx context.Context, hash string) (*APIToken, error)
 	ListTokens(ctx context.Context, userID string) ([]*APIToken, error)
+	GetToken(ctx context.Context, id string) (*APIToken, error)
 	RevokeToken(ctx context.Context, id string) error
 	TouchToken(ctx context.Context, id string, at time.Time) error
+}
+
+// SessionStore keeps dashboard sessions.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s *Session) error
+	// GetSessionByHash returns ENOTFOUND for an unknown or expired session.
+	GetSessionByHash(ctx context.Context, hash string, now time.Time) (*Session, error)
+	// TouchSession records activity and moves the expiry forward.
+	TouchSession(ctx context.Context, id string, seen, expires time.Time) error
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions ends every session of a user (on password change,
+	// demotion or disabling) and returns how many it ended.
+	DeleteUserSessions(ctx context.Context, userID string) (int, error)
+	// DeleteExpiredSessions removes sessions that expired before now.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 }
 
 // AuditStore keeps the audit log. Entries are never changed.
@@ -161,6 +177,7 @@ type Store interface {
 	TemplateStore
 	ConnectionStore
 	UserStore
+	SessionStore
 	AuditStore
 	// InTx runs fn in one transaction: if fn returns an error nothing it
 	// wrote is kept. The Store given to fn must not be used after fn returns.

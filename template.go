@@ -12,39 +12,39 @@ import (
 // the binary (the built-in catalog); admins create custom ones.
 // Instantiating a template with parameters yields a provider and its models.
 type ProviderTemplate struct {
-	ID          string
-	Slug        string
-	Name        string
-	Description string
-	Protocol    Protocol
+	ID          string   `json:"id"`
+	Slug        string   `json:"slug"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Protocol    Protocol `json:"protocol"`
 	// BaseURL may hold {param} placeholders, such as
 	// "https://{resource}.openai.azure.com".
-	BaseURL    string
-	AuthMethod AuthMethod
+	BaseURL    string     `json:"base_url"`
+	AuthMethod AuthMethod `json:"auth_method"`
 	// AuthConfig is the credential config the template presets; values may
 	// hold {param} placeholders.
-	AuthConfig map[string]string
+	AuthConfig map[string]string `json:"auth_config"`
 	// Parameters is a JSON Schema (type object) of the template parameters.
-	Parameters json.RawMessage
+	Parameters json.RawMessage `json:"parameters"`
 	// Headers are default, non-secret request headers.
-	Headers  map[string]string
-	Settings ProviderSettings
-	Models   []TemplateModel
+	Headers  map[string]string `json:"headers"`
+	Settings ProviderSettings  `json:"settings"`
+	Models   []TemplateModel   `json:"models"`
 	// DocsURL links to the provider's documentation.
-	DocsURL string
+	DocsURL string `json:"docs_url"`
 	// EnvVars are the environment variables users of this provider commonly
 	// set (OPENAI_API_KEY…), used when migrating a hardcoded configuration.
-	EnvVars []string
+	EnvVars []string `json:"env_vars"`
 	// SystemType is the built-in provider type the template stands for
 	// (system templates only).
-	SystemType string
-	System     bool
+	SystemType string `json:"system_type"`
+	System     bool   `json:"system"`
 	// CatalogVersion is the built-in catalog version a system template came
 	// from; a newer binary updates templates with an older version.
-	CatalogVersion int
-	Version        int64
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	CatalogVersion int       `json:"catalog_version"`
+	Version        int64     `json:"version"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // TemplateModel is a model a template adds to the providers made from it.

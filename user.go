@@ -18,17 +18,17 @@ const (
 
 // User is a person who logs in to the dashboard or calls the API.
 type User struct {
-	ID       string
-	Username string
-	Email    string
-	Role     Role
+	ID       string `json:"id"`
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	Role     Role   `json:"role"`
 	// PasswordHash is an argon2id or bcrypt hash; empty for token-only users.
-	PasswordHash string
-	Disabled     bool
-	LastLoginAt  *time.Time
-	Version      int64
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	PasswordHash string     `json:"-"`
+	Disabled     bool       `json:"disabled"`
+	LastLoginAt  *time.Time `json:"last_login_at"`
+	Version      int64      `json:"version"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
@@ -53,15 +53,15 @@ func (u *User) Validate() error {
 // APIToken is a bearer token for the API, owned by a user. The token itself
 // is shown once, at creation, and stored only as a hash.
 type APIToken struct {
-	ID         string
-	UserID     string
-	Name       string
-	Hash       string
-	Prefix     string
-	LastUsedAt *time.Time
-	ExpiresAt  *time.Time
-	RevokedAt  *time.Time
-	CreatedAt  time.Time
+	ID         string     `json:"id"`
+	UserID     string     `json:"user_id"`
+	Name       string     `json:"name"`
+	Hash       string     `json:"-"`
+	Prefix     string     `json:"prefix"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	CreatedAt  time.Time  `json:"created_at"`
 }
 
 // Active reports whether the token may be used at time now.
@@ -80,4 +80,18 @@ func (t *APIToken) Validate() error {
 		pr.Add("hash", "required", "a token is stored as its hash")
 	}
 	return pr.Err("token")
+}
+
+// Session is a dashboard login. The cookie holds a random token; the store
+// keeps only its hash. CSRFToken must accompany unsafe requests made with
+// the cookie.
+type Session struct {
+	ID         string
+	UserID     string
+	Hash       string
+	CSRFToken  string
+	RemoteAddr string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastSeenAt time.Time
 }

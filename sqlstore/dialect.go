@@ -252,6 +252,8 @@ var constraintFields = map[string]struct{ field, what string }{
 	"connections.key_hash":                                        {"key_hash", "a connection with this key"},
 	"connections_key_hash_key":                                    {"key_hash", "a connection with this key"},
 	"connections.owner_id, connections.name":                      {"name", "a connection with this name for this owner"},
+	"sessions.hash":                                               {"hash", "a session with this token"},
+	"sessions_hash_key":                                           {"hash", "a session with this token"},
 	"connections_owner_id_name_key":                               {"name", "a connection with this name for this owner"},
 }
 

@@ -164,6 +164,18 @@ func (s *store) GetTokenByHash(ctx context.Context, hash string) (*switchyard.AP
 	return t, nil
 }
 
+// GetToken returns one token by id.
+func (s *store) GetToken(ctx context.Context, id string) (*switchyard.APIToken, error) {
+	t, err := scanToken(s.queryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE id = ?`, id))
+	if isNoRows(err) {
+		return nil, notFound("token", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get token: %w", s.db.dialect.classify(err))
+	}
+	return t, nil
+}
+
 // ListTokens returns a user's tokens, oldest first.
 func (s *store) ListTokens(ctx context.Context, userID string) ([]*switchyard.APIToken, error) {
 	return queryAll(ctx, s, `SELECT `+tokenCols+` FROM api_tokens WHERE user_id = ? ORDER BY id`, []any{userID}, scanToken)

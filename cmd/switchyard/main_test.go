@@ -224,16 +224,24 @@ func TestMigrateAndKeysCommands(t *testing.T) {
 		}
 		return out.String()
 	}
-	if out := cli("migrate", "status"); !strings.Contains(out, "pending") {
-		t.Fatalf("status of an empty database:\n%s", out)
+	pending := cli("migrate", "status")
+	n := strings.Count(pending, "pending")
+	if n < 2 || strings.Contains(pending, "applied") {
+		t.Fatalf("status of an empty database:\n%s", pending)
 	}
-	if out := cli("migrate", "up"); !strings.Contains(out, "applied 1 migration") {
+	if out := cli("migrate", "up"); !strings.Contains(out, fmt.Sprintf("applied %d migration", n)) {
 		t.Fatalf("up: %s", out)
 	}
-	if out := cli("migrate", "status"); !strings.Contains(out, "applied") || strings.Contains(out, "pending") {
+	if out := cli("migrate", "status"); strings.Count(out, "applied") != n || strings.Contains(out, "pending") {
 		t.Fatalf("status after up:\n%s", out)
 	}
-	if out := cli("migrate", "down", "-to", "0"); !strings.Contains(out, "rolled back 1") {
+	if out := cli("migrate", "down"); !strings.Contains(out, "rolled back 1 migration") {
+		t.Fatalf("down one step: %s", out)
+	}
+	if out := cli("migrate", "status"); strings.Count(out, "pending") != 1 {
+		t.Fatalf("status after one step down:\n%s", out)
+	}
+	if out := cli("migrate", "down", "-to", "0"); !strings.Contains(out, fmt.Sprintf("rolled back %d", n-1)) {
 		t.Fatalf("down to 0: %s", out)
 	}
 	if out := cli("migrate", "down"); !strings.Contains(out, "nothing to roll back") {

@@ -43,6 +43,7 @@ func Run(t *testing.T, b Backend) {
 		{"ConnectionBlocksProviderDelete", testConnectionRestrict},
 		{"UserAndTokens", testUsersAndTokens},
 		{"Audit", testAudit},
+		{"Sessions", testSessions},
 		{"TransactionRollsBack", testTxRollback},
 		{"CheckConstraints", testCheckConstraints},
 		{"SecretsNotStoredInPlaintext", testNoPlaintext},
@@ -1004,4 +1005,58 @@ func testKeyRotation(t *testing.T, _ Backend, db *sqlstore.DB) {
 type KeyCount struct {
 	Active  bool
 	Secrets int
+}
+
+func testSessions(t *testing.T, _ Backend, db *sqlstore.DB) {
+	u := mustUser(t, db, "erin", switchyard.RoleAdmin)
+	now := time.Now().UTC().Truncate(time.Second)
+	se := &switchyard.Session{UserID: u.ID, Hash: "session-hash", CSRFToken: "csrf", RemoteAddr: "192.0.2.1", ExpiresAt: now.Add(time.Hour)}
+	if err := db.CreateSession(ctx, se); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.GetSessionByHash(ctx, "session-hash", now)
+	if err != nil || got.ID != se.ID || got.UserID != u.ID || got.CSRFToken != "csrf" || !got.ExpiresAt.Equal(now.Add(time.Hour)) {
+		t.Fatalf("session = %+v, %v", got, err)
+	}
+	_, err = db.GetSessionByHash(ctx, "session-hash", now.Add(2*time.Hour))
+	wantCode(t, err, switchyard.ENOTFOUND)
+	if err := db.TouchSession(ctx, se.ID, now.Add(time.Minute), now.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetSessionByHash(ctx, "session-hash", now.Add(2*time.Hour)); err != nil {
+		t.Fatalf("touched session expired: %v", err)
+	}
+	other := &switchyard.Session{UserID: u.ID, Hash: "other", CSRFToken: "c2", ExpiresAt: now.Add(-time.Minute)}
+	if err := db.CreateSession(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.DeleteExpiredSessions(ctx, now); err != nil || n != 1 {
+		t.Fatalf("expired sessions removed: %d, %v", n, err)
+	}
+	if err := db.CreateSession(ctx, &switchyard.Session{UserID: u.ID, Hash: "session-hash", CSRFToken: "c", ExpiresAt: now.Add(time.Hour)}); switchyard.ErrorCode(err) != switchyard.ECONFLICT {
+		t.Fatalf("duplicate session hash: %v", err)
+	}
+	if n, err := db.DeleteUserSessions(ctx, u.ID); err != nil || n != 1 {
+		t.Fatalf("user sessions removed: %d, %v", n, err)
+	}
+	_, err = db.GetSessionByHash(ctx, "session-hash", now)
+	wantCode(t, err, switchyard.ENOTFOUND)
+	// Sessions go with their user.
+	if err := db.CreateSession(ctx, &switchyard.Session{UserID: u.ID, Hash: "h3", CSRFToken: "c", ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteUser(ctx, u.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.GetSessionByHash(ctx, "h3", now)
+	wantCode(t, err, switchyard.ENOTFOUND)
+	tok := &switchyard.APIToken{UserID: mustUser(t, db, "fay", switchyard.RoleUser).ID, Name: "t", Hash: "th", Prefix: "p"}
+	if err := db.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.GetToken(ctx, tok.ID); err != nil || got.Hash != "th" {
+		t.Fatalf("get token = %+v, %v", got, err)
+	}
+	_, err = db.GetToken(ctx, "00000000-0000-0000-0000-000000000000")
+	wantCode(t, err, switchyard.ENOTFOUND)
 }
