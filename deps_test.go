@@ -24,7 +24,11 @@ func TestDependencyRules(t *testing.T) {
 		mod + "/secret":         {},
 		mod + "/catalog":        {mod},
 		mod + "/sqlstore":       {mod, mod + "/secret"},
-		mod + "/httpapi":        {mod},
+		mod + "/api":            {},
+		mod + "/auth":           {mod},
+		mod + "/httpapi/apigen": {},
+		mod + "/httpapi":        {mod, mod + "/api", mod + "/httpapi/apigen", mod + "/auth", mod + "/catalog", mod + "/control"},
+		mod + "/control":        {mod, mod + "/auth", mod + "/catalog"},
 		mod + "/cmd/switchyard": {"*"},
 	}
 	seen := 0
