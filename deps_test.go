@@ -27,8 +27,9 @@ func TestDependencyRules(t *testing.T) {
 		mod + "/api":            {},
 		mod + "/auth":           {mod},
 		mod + "/httpapi/apigen": {},
-		mod + "/httpapi":        {mod, mod + "/api", mod + "/httpapi/apigen", mod + "/auth", mod + "/catalog", mod + "/control"},
+		mod + "/httpapi":        {mod, mod + "/api", mod + "/apidocs", mod + "/httpapi/apigen", mod + "/auth", mod + "/catalog", mod + "/control"},
 		mod + "/control":        {mod, mod + "/auth", mod + "/catalog"},
+		mod + "/apidocs":        {},
 		mod + "/cmd/switchyard": {"*"},
 	}
 	seen := 0

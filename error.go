@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Error codes are a closed set. Transports map them to their own status
@@ -18,6 +19,7 @@ const (
 	ESECRET       = "secret_unavailable" // a stored secret cannot be decrypted
 	EUNAVAILABLE  = "unavailable"        // a dependency (database, upstream) cannot be reached
 	EINTERNAL     = "internal"           // a bug or an unexpected failure; details are logged, not shown
+	ERATELIMIT    = "rate_limited"       // too many attempts; RetryAfter says when to try again
 )
 
 // FieldError names one bad input field: a path such as
@@ -36,6 +38,8 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	Err     error
+	// RetryAfter, for ERATELIMIT, says how long to wait.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

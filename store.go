@@ -40,7 +40,9 @@ type ModelFilter struct {
 	ListOptions
 	ProviderID string
 	Enabled    *bool
-	Status     ModelStatus
+	// ProviderEnabled selects models whose provider is enabled (or not).
+	ProviderEnabled *bool
+	Status          ModelStatus
 	// Search matches upstream id or display name, case-insensitively.
 	Search string
 }

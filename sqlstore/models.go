@@ -170,6 +170,9 @@ func (s *store) ListModels(ctx context.Context, f switchyard.ModelFilter) (switc
 	if f.Enabled != nil {
 		w.add("enabled = ?", *f.Enabled)
 	}
+	if f.ProviderEnabled != nil {
+		w.add("provider_id IN (SELECT id FROM providers WHERE enabled = ?)", *f.ProviderEnabled)
+	}
 	if f.Status != "" {
 		w.add("status = ?", string(f.Status))
 	}

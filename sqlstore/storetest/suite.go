@@ -591,6 +591,18 @@ func testPagination(t *testing.T, _ Backend, db *sqlstore.DB) {
 	if len(search.Items) != 10 {
 		t.Fatalf("search m-1 found %d, want 10", len(search.Items))
 	}
+	off := false
+	p.Enabled = false
+	if err := db.UpdateProvider(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if hidden, _ := db.ListModels(ctx, switchyard.ModelFilter{ProviderEnabled: &off}); len(hidden.Items) != 25 {
+		t.Fatalf("models of disabled providers: %d, want 25", len(hidden.Items))
+	}
+	on := true
+	if visible, _ := db.ListModels(ctx, switchyard.ModelFilter{ProviderEnabled: &on}); len(visible.Items) != 0 {
+		t.Fatalf("models of enabled providers: %d, want 0", len(visible.Items))
+	}
 }
 
 func newTemplate(slug string) *switchyard.ProviderTemplate {
