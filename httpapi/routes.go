@@ -4,12 +4,57 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/apidocs"
+	"github.com/switchyard/switchyard/httpapi/apigen"
 )
 
 // routes maps the whole HTTP surface.
-func routes(cfg Config) http.Handler {
+func routes(cfg Config, spec *Spec) http.Handler {
+	log := cfg.Logger
 	r := chi.NewRouter()
+	r.Use(recoverer(log), requestContext(log), securityHeaders)
 	r.Method(http.MethodGet, "/healthz", handleHealthz())
 	r.Method(http.MethodGet, "/readyz", handleReadyz(cfg))
+
+	docs := apidocs.Handler("/api/v1/openapi.json")
+	r.Handle("/docs", docs)
+	r.Handle("/docs/*", docs)
+	r.Get("/api/v1/openapi.json", specHandler(spec.JSON, "application/json"))
+	r.Get("/api/v1/openapi.yaml", specHandler(api.YAML, "application/yaml"))
+
+	if cfg.Control == nil {
+		return r
+	}
+	h := &handlers{ctl: cfg.Control, log: log, secureCookies: cfg.SecureCookies, sessionTTL: cfg.SessionTTL}
+	strict := apigen.NewStrictHandlerWithOptions(h, nil, apigen.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			if isMaxBytes(err) {
+				writeProblem(w, r, log, tooLarge(maxBytesLimit(err)))
+				return
+			}
+			writeProblem(w, r, log, errorf("invalid", "the body is not valid JSON for this operation; check its syntax and field types"))
+		},
+		ResponseErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeProblem(w, r, log, err)
+		},
+	})
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(limitBody(cfg.MaxBodyBytes, log), authenticate(cfg.Control, log), csrf(log), requireJSON(log), validateRequests(spec, log))
+		apigen.HandlerWithOptions(strict, apigen.ChiServerOptions{
+			BaseRouter: r,
+			ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+				writeProblem(w, r, log, errorf("invalid", "%s", err.Error()))
+			},
+		})
+		// Paths the document does not know still get a problem answer.
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			writeProblem(w, r, log, errorf("not_found", "no API endpoint %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path))
+		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			writeProblem(w, r, log, errorf(codeMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path))
+		})
+	})
 	return r
 }

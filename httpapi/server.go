@@ -1,14 +1,21 @@
-// Package httpapi is Switchyard's HTTP transport: the probes now, and the
-// admin REST API under /api/v1. NewServer takes every dependency explicitly
-// and returns an http.Handler; every route is listed in routes.go.
+// Package httpapi is Switchyard's HTTP transport: the probes, the OpenAPI
+// document and its rendered reference, and the admin REST API under /api/v1.
+// NewServer takes every dependency explicitly and returns an http.Handler;
+// every route is listed in routes.go. Handlers translate between the wire
+// types generated from api/openapi.yaml (package apigen) and the control
+// plane's service layer; errors become RFC 9457 problems in problem.go.
 package httpapi
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/control"
 )
 
 // Pinger reports whether the database answers.
@@ -23,17 +30,36 @@ type Config struct {
 	DB Pinger
 	// Ready reports whether start-up finished and shutdown has not begun.
 	Ready func() bool
+	// Control is the control plane; without it only the probes and the
+	// documentation are served.
+	Control *control.Service
+	// MaxBodyBytes bounds request bodies (default 1 MiB).
+	MaxBodyBytes int64
+	// SecureCookies marks the session cookie Secure (set when serving TLS).
+	SecureCookies bool
+	// SessionTTL is the session cookie's lifetime (default 12h).
+	SessionTTL time.Duration
 }
 
 // NewServer returns the HTTP handler of the whole service.
-func NewServer(cfg Config) http.Handler {
+func NewServer(cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = func() bool { return true }
 	}
-	return routes(cfg)
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	spec, err := LoadSpec(api.YAML)
+	if err != nil {
+		return nil, err
+	}
+	return routes(cfg, spec), nil
 }
 
 // handleHealthz answers while the process is up.
@@ -82,4 +108,19 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// specHandler serves the OpenAPI document.
+func specHandler(body []byte, contentType string) http.HandlerFunc {
+	etag := fmt.Sprintf(`"%x"`, len(body))
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		_, _ = w.Write(body)
+	}
 }

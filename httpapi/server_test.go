@@ -33,7 +33,10 @@ func TestProbes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := httpapi.NewServer(httpapi.Config{DB: pinger{tt.db}, Ready: func() bool { return tt.ready }})
+			h, err := httpapi.NewServer(httpapi.Config{DB: pinger{tt.db}, Ready: func() bool { return tt.ready }})
+			if err != nil {
+				t.Fatal(err)
+			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
 			if rec.Code != tt.wantStatus {
@@ -55,7 +58,10 @@ func TestProbes(t *testing.T) {
 			}
 		})
 	}
-	h := httpapi.NewServer(httpapi.Config{DB: pinger{}})
+	h, err := httpapi.NewServer(httpapi.Config{DB: pinger{}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/healthz", nil))
 	if rec.Code != http.StatusMethodNotAllowed {

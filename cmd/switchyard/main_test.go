@@ -53,12 +53,20 @@ func freeAddr(t *testing.T) string {
 // The returned stop cancels it and returns run's error.
 func startServe(t *testing.T, environ map[string]string) (addr string, logs *syncBuffer, stop func() error) {
 	t.Helper()
+	logs = &syncBuffer{}
+	addr, stop = startServeTo(t, environ, logs, logs)
+	return addr, logs, stop
+}
+
+// startServeTo is startServe with separate stdout and stderr.
+func startServeTo(t *testing.T, environ map[string]string, stdout, stderr *syncBuffer) (addr string, stop func() error) {
+	t.Helper()
 	addr = freeAddr(t)
 	environ["SWITCHYARD_ADDR"] = addr
 	ctx, cancel := context.WithCancel(context.Background())
-	logs = &syncBuffer{}
+	logs := stderr
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, env(environ), logs, logs) }()
+	go func() { done <- run(ctx, []string{"serve"}, env(environ), stdout, stderr) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		select {
@@ -94,7 +102,7 @@ func startServe(t *testing.T, environ map[string]string) (addr string, logs *syn
 		return stopErr
 	}
 	t.Cleanup(func() { _ = stop() })
-	return addr, logs, stop
+	return addr, stop
 }
 
 func TestServeInEmptyDirectory(t *testing.T) {
@@ -127,6 +135,9 @@ func TestServeInEmptyDirectory(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Count(out, "one-time password") != 1 {
+		t.Errorf("the first start should print the admin's one-time password once:\n%s", out)
+	}
 	key, _ := os.ReadFile(filepath.Join(dir, "master.key"))
 	if strings.Contains(out, strings.TrimSpace(string(key))) {
 		t.Fatal("the output contains the master key")
@@ -152,7 +163,7 @@ func TestServeInEmptyDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	out2 := logs2.String()
-	if strings.Contains(out2, "generated a new master key") || strings.Contains(out2, "built-in catalog seeded") || strings.Contains(out2, "migration applied") {
+	if strings.Contains(out2, "one-time password") || strings.Contains(out2, "generated a new master key") || strings.Contains(out2, "built-in catalog seeded") || strings.Contains(out2, "migration applied") {
 		t.Fatalf("the restart redid first-start work:\n%s", out2)
 	}
 	key2, _ := os.ReadFile(filepath.Join(dir, "master.key"))
@@ -259,4 +270,55 @@ func TestMigrateAndKeysCommands(t *testing.T) {
 	if v := cli("version"); !strings.HasPrefix(v, "switchyard ") {
 		t.Fatalf("version = %q", v)
 	}
+}
+
+func TestFirstAdminCanLogIn(t *testing.T) {
+	t.Run("one-time password", func(t *testing.T) {
+		var stdout, stderr syncBuffer
+		addr, _ := startServeTo(t, map[string]string{"SWITCHYARD_DATA_DIR": t.TempDir()}, &stdout, &stderr)
+		line := stdout.String()
+		i := strings.Index(line, "(it is not shown again): ")
+		if i < 0 {
+			t.Fatalf("no password printed:\n%s", line)
+		}
+		password := strings.TrimSpace(strings.SplitN(line[i+len("(it is not shown again): "):], "\n", 2)[0])
+		if strings.Contains(stderr.String(), password) {
+			t.Fatal("the log contains the one-time password")
+		}
+		body := fmt.Sprintf(`{"username":"admin","password":%q}`, password)
+		res, err := http.Post("http://"+addr+"/api/v1/session", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || len(res.Cookies()) != 1 || !res.Cookies()[0].HttpOnly {
+			t.Fatalf("login answered %d with cookies %v", res.StatusCode, res.Cookies())
+		}
+	})
+	t.Run("admin token", func(t *testing.T) {
+		const token = "syt_bootstrap-token-for-this-test-0123456789"
+		var stdout, stderr syncBuffer
+		addr, _ := startServeTo(t, map[string]string{"SWITCHYARD_DATA_DIR": t.TempDir(), "SWITCHYARD_ADMIN_TOKEN": token}, &stdout, &stderr)
+		if strings.Contains(stdout.String(), "one-time password") || strings.Contains(stdout.String()+stderr.String(), token) {
+			t.Fatalf("output shows a password or the token:\n%s\n%s", stdout.String(), stderr.String())
+		}
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/session", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("the admin token answered %d", res.StatusCode)
+		}
+		res, err = http.Get("http://" + addr + "/api/v1/providers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 401 {
+			t.Fatalf("without a token: %d, want 401", res.StatusCode)
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard/switchyard/catalog"
 	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/control"
 	"github.com/switchyard/switchyard/httpapi"
 )
 
@@ -59,8 +60,28 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		log.Warn("built-in catalog: left alone", "reason", s)
 	}
 
+	ctl, err := control.New(control.Config{Store: db, Catalog: cat, Logger: log})
+	if err != nil {
+		return err
+	}
+	boot, err := ctl.Bootstrap(ctx, cfg.AdminToken.Reveal())
+	if err != nil {
+		return fmt.Errorf("create the first admin: %w", err)
+	}
+	if boot.Created {
+		log.Info("created the first admin user", "username", boot.Username, "api_token", boot.Token)
+	}
+	if boot.Password != "" {
+		// Printed once, to stdout only: the log never holds it.
+		fmt.Fprintf(stdout, "First start: log in as %q with this one-time password (it is not shown again): %s\n", boot.Username, boot.Password)
+	}
+
 	var ready atomic.Bool
-	handler := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load})
+	handler, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load, Control: ctl,
+		MaxBodyBytes: cfg.MaxBodyBytes, SecureCookies: cfg.TLS()})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (SWITCHYARD_ADDR, -addr): %w", cfg.Addr, err)

@@ -724,7 +724,7 @@ type Provider struct {
 	System     bool                   `json:"system"`
 	SystemType *string                `json:"system_type,omitempty"`
 
-	// Template The slug of the template it was made from
+	// Template The slug of the template it was made from, if any.
 	Template  string    `json:"template"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Version   int64     `json:"version"`
