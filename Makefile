@@ -30,14 +30,14 @@ fmt-check: ## fail when gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-generate: ## regenerate generated files (the catalog data)
-	$(GO) generate ./...
+generate: ## regenerate generated code: the API server types, and the catalog data when ../shared/reference is present
+	$(GO) generate ./api
+	@if [ -f ../shared/reference/models-dev-providers.json ]; then $(GO) generate ./catalog; \
+	else echo "generate: ../shared/reference not present; catalog data left as it is"; fi
 
-check-generated: ## fail when generated files are stale
-	@if [ -f ../shared/reference/models-dev-providers.json ]; then \
-		$(GO) generate ./... && git diff --exit-code -- catalog/templates || \
-		{ echo "generated files are stale: run make generate and commit"; exit 1; }; \
-	else echo "check-generated: ../shared/reference not present; skipped"; fi
+check-generated: generate ## fail when generated files differ from what is committed
+	@git diff --exit-code -- httpapi/apigen catalog/templates >/dev/null || \
+		{ git diff --stat -- httpapi/apigen catalog/templates; echo "generated files are stale: run make generate and commit"; exit 1; }
 
 bench: ## store benchmarks (see docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./sqlstore/

@@ -36,9 +36,13 @@ const tinySpec = `{
 // page's real headers (so its Content-Security-Policy applies) and with every
 // host name but 127.0.0.1 made unresolvable, and checks that Redoc rendered
 // the operation of a small OpenAPI document. It is skipped where Chromium is
-// not installed (apt-get install chromium).
+// not installed (apt-get install chromium), except in CI, where .ci/run
+// installs it and its absence is a failure.
 func TestBrowserRendersOffline(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s not installed; .ci/run installs it: %v", chromium, err)
+		}
 		t.Skipf("%s not installed: %v", chromium, err)
 	}
 	if testing.Short() {

@@ -251,3 +251,22 @@ func displayOf(token string) string {
 	}
 	return token[:4] + "…"
 }
+
+// PruneSessions deletes expired sessions every interval until ctx ends.
+func (s *Service) PruneSessions(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.store.DeleteExpiredSessions(ctx, s.now())
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("could not delete expired sessions", "error", err)
+			} else if n > 0 {
+				s.log.Debug("deleted expired sessions", "count", n)
+			}
+		}
+	}
+}

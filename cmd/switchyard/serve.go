@@ -76,6 +76,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		fmt.Fprintf(stdout, "First start: log in as %q with this one-time password (it is not shown again): %s\n", boot.Username, boot.Password)
 	}
 
+	bg, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	go ctl.PruneSessions(bg, 10*time.Minute)
+
 	var ready atomic.Bool
 	handler, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load, Control: ctl,
 		MaxBodyBytes: cfg.MaxBodyBytes, SecureCookies: cfg.TLS()})
