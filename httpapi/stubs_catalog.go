@@ -6,36 +6,8 @@ import (
 	"github.com/switchyard/switchyard/httpapi/apigen"
 )
 
-// Placeholders for the model and template operations until their handlers land;
+// Placeholders for the template operations until their handlers land;
 // each answers 501 through errNotImplemented.
-
-func (h *handlers) ListModels(context.Context, apigen.ListModelsRequestObject) (apigen.ListModelsResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (h *handlers) DeleteModel(context.Context, apigen.DeleteModelRequestObject) (apigen.DeleteModelResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (h *handlers) GetModel(context.Context, apigen.GetModelRequestObject) (apigen.GetModelResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (h *handlers) UpdateModel(context.Context, apigen.UpdateModelRequestObject) (apigen.UpdateModelResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (h *handlers) ListProviderModels(context.Context, apigen.ListProviderModelsRequestObject) (apigen.ListProviderModelsResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (h *handlers) CreateProviderModel(context.Context, apigen.CreateProviderModelRequestObject) (apigen.CreateProviderModelResponseObject, error) {
-	return nil, errNotImplemented
-}
-
-func (h *handlers) BulkProviderModels(context.Context, apigen.BulkProviderModelsRequestObject) (apigen.BulkProviderModelsResponseObject, error) {
-	return nil, errNotImplemented
-}
 
 func (h *handlers) ListTemplates(context.Context, apigen.ListTemplatesRequestObject) (apigen.ListTemplatesResponseObject, error) {
 	return nil, errNotImplemented
