@@ -993,6 +993,12 @@ type Limit = int
 // TemplateID defines model for TemplateID.
 type TemplateID = string
 
+// BulkModelsFailedApplicationJSON defines model for BulkModelsFailed.
+type BulkModelsFailedApplicationJSON = BulkModelsResult
+
+// BulkModelsFailedApplicationProblemPlusJSON defines model for BulkModelsFailed.
+type BulkModelsFailedApplicationProblemPlusJSON = Problem
+
 // ListAuditParams defines parameters for ListAudit.
 type ListAuditParams struct {
 	// ResourceType provider, model, template, connection, user or token.
@@ -4077,6 +4083,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	return r
 }
 
+type BulkModelsFailedJSONResponse BulkModelsResult
+type BulkModelsFailedApplicationProblemPlusJSONResponse Problem
+
 type ProblemApplicationProblemPlusJSONResponse Problem
 
 type ListAuditRequestObject struct {
@@ -5014,7 +5023,7 @@ func (response BulkProviderModels200JSONResponse) VisitBulkProviderModelsRespons
 	return err
 }
 
-type BulkProviderModels400JSONResponse BulkModelsResult
+type BulkProviderModels400JSONResponse struct{ BulkModelsFailedJSONResponse }
 
 func (response BulkProviderModels400JSONResponse) VisitBulkProviderModelsResponse(w http.ResponseWriter) error {
 
@@ -5024,6 +5033,50 @@ func (response BulkProviderModels400JSONResponse) VisitBulkProviderModelsRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkProviderModels400ApplicationProblemPlusJSONResponse struct {
+	BulkModelsFailedApplicationProblemPlusJSONResponse
+}
+
+func (response BulkProviderModels400ApplicationProblemPlusJSONResponse) VisitBulkProviderModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkProviderModels404JSONResponse BulkModelsResult
+
+func (response BulkProviderModels404JSONResponse) VisitBulkProviderModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkProviderModels404ApplicationProblemPlusJSONResponse Problem
+
+func (response BulkProviderModels404ApplicationProblemPlusJSONResponse) VisitBulkProviderModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5038,6 +5091,48 @@ func (response BulkProviderModels409JSONResponse) VisitBulkProviderModelsRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkProviderModels409ApplicationProblemPlusJSONResponse Problem
+
+func (response BulkProviderModels409ApplicationProblemPlusJSONResponse) VisitBulkProviderModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkProviderModels412JSONResponse BulkModelsResult
+
+func (response BulkProviderModels412JSONResponse) VisitBulkProviderModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BulkProviderModels412ApplicationProblemPlusJSONResponse Problem
+
+func (response BulkProviderModels412ApplicationProblemPlusJSONResponse) VisitBulkProviderModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
