@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 )
 
@@ -497,14 +498,20 @@ type ConnectionList struct {
 
 // ConnectionPatch defines model for ConnectionPatch.
 type ConnectionPatch struct {
-	BudgetUsd    *float32         `json:"budget_usd,omitempty"`
-	Credential   *CredentialInput `json:"credential,omitempty"`
-	Enabled      *bool            `json:"enabled,omitempty"`
-	Models       *[]string        `json:"models,omitempty"`
-	Name         *string          `json:"name,omitempty"`
-	ProviderId   *string          `json:"provider_id,omitempty"`
-	ProviderType *string          `json:"provider_type,omitempty"`
-	RateLimitRpm *int             `json:"rate_limit_rpm,omitempty"`
+	BudgetUsd *float32 `json:"budget_usd,omitempty"`
+
+	// Credential The connection's own upstream credential; null removes it.
+	Credential nullable.Nullable[CredentialInput] `json:"credential,omitempty"`
+	Enabled    *bool                              `json:"enabled,omitempty"`
+	Models     *[]string                          `json:"models,omitempty"`
+	Name       *string                            `json:"name,omitempty"`
+
+	// ProviderId null removes the provider.
+	ProviderId nullable.Nullable[string] `json:"provider_id,omitempty"`
+
+	// ProviderType null removes the provider type.
+	ProviderType nullable.Nullable[string] `json:"provider_type,omitempty"`
+	RateLimitRpm *int                      `json:"rate_limit_rpm,omitempty"`
 }
 
 // ConnectionWithKey defines model for ConnectionWithKey.
