@@ -142,6 +142,14 @@ type UserStore interface {
 	// DeleteUser returns ECONFLICT while the user owns connections.
 	DeleteUser(ctx context.Context, id string, version int64) error
 	CountUsers(ctx context.Context) (int, error)
+	// ActiveAdmins returns the ids of enabled admins. Inside a transaction
+	// it locks their rows (on PostgreSQL; SQLite transactions are
+	// serialised anyway), so that two transactions that each take away an
+	// admin cannot both pass a last-admin check.
+	ActiveAdmins(ctx context.Context) ([]string, error)
+	// RecordLogin notes a successful login without changing the user's
+	// version, so that logging in never makes an admin's edit stale.
+	RecordLogin(ctx context.Context, id string, at time.Time) error
 
 	CreateToken(ctx context.Context, t *APIToken) error
 	GetTokenByHash(ctx context.Context, hash string) (*APIToken, error)

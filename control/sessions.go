@@ -68,21 +68,27 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (*
 		if err := tx.CreateSession(ctx, se); err != nil {
 			return err
 		}
+		if err := tx.RecordLogin(ctx, u.ID, now); err != nil {
+			return err
+		}
+		if rehash {
+			fresh, err := tx.GetUser(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			if h, err := s.hashPassword(ctx, password); err == nil {
+				fresh.PasswordHash = h
+				if err := tx.UpdateUser(ctx, fresh); err != nil {
+					return err
+				}
+			}
+		}
 		fresh, err := tx.GetUser(ctx, u.ID)
 		if err != nil {
 			return err
 		}
-		fresh.LastLoginAt = &now
-		if rehash {
-			if h, err := s.hashPassword(ctx, password); err == nil {
-				fresh.PasswordHash = h
-			}
-		}
-		if err := tx.UpdateUser(ctx, fresh); err != nil {
-			return err
-		}
 		u = fresh
-		return s.audit(ctx, tx, &Actor{User: fresh, RemoteAddr: addr}, "login", "session", se.ID, nil, nil)
+		return s.audit(ctx, tx, &Actor{User: u, RemoteAddr: addr}, "login", "session", se.ID, nil, nil)
 	})
 	if err != nil {
 		return nil, err

@@ -190,22 +190,16 @@ func (s *Service) checkCurrentPassword(ctx context.Context, a *Actor, current *s
 }
 
 // lastAdminGuard refuses to take away the last active admin other than id.
+// ActiveAdmins locks the admin rows, so concurrent demotions queue here.
 func lastAdminGuard(ctx context.Context, tx switchyard.Store, id, what string) error {
-	f := switchyard.UserFilter{Role: switchyard.RoleAdmin, ListOptions: switchyard.ListOptions{Limit: switchyard.MaxPageSize}}
-	for {
-		page, err := tx.ListUsers(ctx, f)
-		if err != nil {
-			return err
+	ids, err := tx.ActiveAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	for _, other := range ids {
+		if other != id {
+			return nil
 		}
-		for _, u := range page.Items {
-			if u.ID != id && !u.Disabled {
-				return nil
-			}
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		f.Cursor = page.NextCursor
 	}
 	return switchyard.Errorf(switchyard.ECONFLICT,
 		"cannot %s the last active admin; make another user an admin first", what)

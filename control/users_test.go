@@ -14,12 +14,6 @@ import (
 func TestConcurrentDemotionsKeepAnAdmin(t *testing.T) {
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
-			if b.Name == "postgres" {
-				// Under READ COMMITTED both transactions see the other admin
-				// still active (write skew). Needs a lock in the store, such
-				// as SELECT … FOR UPDATE on the admin rows, before the check.
-				t.Skip("known race on PostgreSQL: the last-admin check needs a row lock in the store")
-			}
 			ctx := context.Background()
 			db := b.Open(t)
 			ctl, err := control.New(control.Config{Store: db})

@@ -27,16 +27,6 @@ type connectionList struct {
 	NextCursor *string         `json:"next_cursor"`
 }
 
-// newProvider creates an enabled (or disabled) custom provider as the admin.
-func (e *env) newProvider(slug string, enabled bool) providerDoc {
-	e.t.Helper()
-	body := newProviderBody(slug)
-	body["enabled"] = enabled
-	var p providerDoc
-	want(e.t, e.admin("POST", "/api/v1/providers", body), http.StatusCreated).json(e.t, &p)
-	return p
-}
-
 func TestConnectionLifecycle(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		p := e.newProvider("openai-prod", true)

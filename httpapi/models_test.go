@@ -41,16 +41,6 @@ type bulkDoc struct {
 	} `json:"results"`
 }
 
-// newProvider creates a custom provider as the admin and returns its id.
-func (e *env) newProvider(slug string, enabled bool) string {
-	e.t.Helper()
-	body := newProviderBody(slug)
-	body["enabled"] = enabled
-	var p providerDoc
-	want(e.t, e.admin("POST", "/api/v1/providers", body), http.StatusCreated).json(e.t, &p)
-	return p.ID
-}
-
 // newModel adds a model as the admin and returns it.
 func (e *env) newModel(providerID string, body map[string]any) modelDoc {
 	e.t.Helper()
@@ -61,7 +51,7 @@ func (e *env) newModel(providerID string, body map[string]any) modelDoc {
 
 func TestModelLifecycle(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		pid := e.newProvider("models-home", true)
+		pid := e.newProvider("models-home", true).ID
 		r := want(t, e.admin("POST", "/api/v1/providers/"+pid+"/models", map[string]any{
 			"upstream_id": "gpt-4o-mini", "display_name": "GPT-4o mini", "aliases": []string{"fast"},
 			"capabilities": map[string]any{"context_window": 128000, "max_output_tokens": 16384,
@@ -171,7 +161,7 @@ func TestModelLifecycle(t *testing.T) {
 
 func TestBulkModels(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		pid := e.newProvider("bulk-home", true)
+		pid := e.newProvider("bulk-home", true).ID
 		keep := e.newModel(pid, map[string]any{"upstream_id": "keep"})
 		gone := e.newModel(pid, map[string]any{"upstream_id": "gone"})
 		path := "/api/v1/providers/" + pid + "/models/bulk"
@@ -272,7 +262,7 @@ func TestBulkModels(t *testing.T) {
 			t.Fatalf("result = %s", r.Body)
 		}
 		// A model of another provider is not found through this one.
-		other := e.newModel(e.newProvider("bulk-other", true), map[string]any{"upstream_id": "theirs"})
+		other := e.newModel(e.newProvider("bulk-other", true).ID, map[string]any{"upstream_id": "theirs"})
 		want(t, e.admin("POST", path, map[string]any{"operations": []map[string]any{{"op": "delete", "id": other.ID}}}), http.StatusNotFound)
 		// A malformed request is a problem document.
 		r = want(t, e.admin("POST", path, map[string]any{"operations": []map[string]any{{"op": "upsert"}}}), http.StatusBadRequest)
@@ -302,8 +292,8 @@ func res0(t *testing.T, e *env, providerID, upstreamID string) string {
 
 func TestModelsRoles(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		shown := e.newProvider("shown", true)
-		hiddenP := e.newProvider("hidden", false)
+		shown := e.newProvider("shown", true).ID
+		hiddenP := e.newProvider("hidden", false).ID
 		visible := e.newModel(shown, map[string]any{"upstream_id": "visible"})
 		off := e.newModel(shown, map[string]any{"upstream_id": "off", "enabled": false})
 		behind := e.newModel(hiddenP, map[string]any{"upstream_id": "behind"})

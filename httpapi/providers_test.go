@@ -39,6 +39,16 @@ func newProviderBody(slug string) map[string]any {
 	}
 }
 
+// newProvider creates an enabled (or disabled) custom provider as the admin.
+func (e *env) newProvider(slug string, enabled bool) providerDoc {
+	e.t.Helper()
+	body := newProviderBody(slug)
+	body["enabled"] = enabled
+	var p providerDoc
+	want(e.t, e.admin("POST", "/api/v1/providers", body), http.StatusCreated).json(e.t, &p)
+	return p
+}
+
 func TestProviderLifecycle(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		r := want(t, e.admin("POST", "/api/v1/providers", newProviderBody("openai-prod")), http.StatusCreated)

@@ -21,6 +21,8 @@ type dialect interface {
 	configure(db *sql.DB, maxOpen int)
 	// rebind turns "?" placeholders into the dialect's own.
 	rebind(query string) string
+	// forUpdate is the clause that locks selected rows, or "".
+	forUpdate() string
 	// like is the case-insensitive LIKE operator.
 	like() string
 	// time converts a time to the value stored.

@@ -49,6 +49,8 @@ func (postgresDialect) rebind(q string) string {
 
 func (postgresDialect) like() string { return "ILIKE" }
 
+func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
+
 func (postgresDialect) time(t time.Time) any { return t.UTC() }
 
 func (postgresDialect) classify(err error) error {

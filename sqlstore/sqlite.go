@@ -61,6 +61,7 @@ func (d sqliteDialect) configure(db *sql.DB, maxOpen int) {
 
 func (sqliteDialect) rebind(q string) string { return q }
 func (sqliteDialect) like() string           { return "LIKE" }
+func (sqliteDialect) forUpdate() string      { return "" }
 
 func (sqliteDialect) time(t time.Time) any { return t.UTC().Format(timeLayout) }
 

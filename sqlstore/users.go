@@ -109,6 +109,29 @@ func (s *store) DeleteUser(ctx context.Context, id string, version int64) error 
 	})
 }
 
+// ActiveAdmins returns the ids of enabled admins, locking their rows on
+// PostgreSQL.
+func (s *store) ActiveAdmins(ctx context.Context) ([]string, error) {
+	return queryAll(ctx, s, `SELECT id FROM users WHERE role = 'admin' AND disabled = ? ORDER BY id`+s.db.dialect.forUpdate(),
+		[]any{false}, func(sc interface{ Scan(...any) error }) (string, error) {
+			var id string
+			err := sc.Scan(&id)
+			return id, err
+		})
+}
+
+// RecordLogin sets last_login_at without changing the version.
+func (s *store) RecordLogin(ctx context.Context, id string, at time.Time) error {
+	res, err := s.exec(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, s.ts(at), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("user", id)
+	}
+	return nil
+}
+
 // CountUsers returns how many users exist.
 func (s *store) CountUsers(ctx context.Context) (int, error) {
 	var n int
