@@ -36,6 +36,9 @@ func TestConnectionLifecycle(t *testing.T) {
 		}), http.StatusCreated)
 		var c connectionDoc
 		r.json(t, &c)
+		if r.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("the answer carrying a new key may be cached: Cache-Control %q", r.Header.Get("Cache-Control"))
+		}
 		if c.Key == nil || !strings.HasPrefix(*c.Key, auth.PrefixGatewayKey) || !strings.HasPrefix(*c.Key, strings.TrimSuffix(c.KeyPrefix, "…")) {
 			t.Fatalf("key %v, key_prefix %q", c.Key, c.KeyPrefix)
 		}

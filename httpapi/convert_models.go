@@ -2,22 +2,10 @@ package httpapi
 
 import (
 	"slices"
-	"strconv"
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/httpapi/apigen"
 )
-
-// The generated types carry numbers without a format as float32. A price
-// goes through its shortest decimal form, so that 0.15 sent is 0.15 stored,
-// not 0.15000000596.
-
-func f64(f float32) float64 {
-	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
-	return v
-}
-
-func f32(f float64) float32 { return float32(f) }
 
 func modalitiesOut(ms []string) []apigen.Modality {
 	out := make([]apigen.Modality, len(ms))
@@ -52,23 +40,23 @@ func capabilitiesInputOut(c switchyard.Capabilities) *apigen.CapabilitiesInput {
 }
 
 func pricingOut(p switchyard.Pricing) apigen.Pricing {
-	out := apigen.Pricing{InputPerMtok: f32(p.InputPerMTok), OutputPerMtok: f32(p.OutputPerMTok)}
+	out := apigen.Pricing{InputPerMtok: p.InputPerMTok, OutputPerMtok: p.OutputPerMTok}
 	if p.CacheReadPerMTok != 0 {
-		out.CacheReadPerMtok = ptr(f32(p.CacheReadPerMTok))
+		out.CacheReadPerMtok = ptr(p.CacheReadPerMTok)
 	}
 	if p.CacheWritePerMTok != 0 {
-		out.CacheWritePerMtok = ptr(f32(p.CacheWritePerMTok))
+		out.CacheWritePerMtok = ptr(p.CacheWritePerMTok)
 	}
 	return out
 }
 
 func pricingIn(p apigen.Pricing) switchyard.Pricing {
-	out := switchyard.Pricing{InputPerMTok: f64(p.InputPerMtok), OutputPerMTok: f64(p.OutputPerMtok)}
+	out := switchyard.Pricing{InputPerMTok: p.InputPerMtok, OutputPerMTok: p.OutputPerMtok}
 	if p.CacheReadPerMtok != nil {
-		out.CacheReadPerMTok = f64(*p.CacheReadPerMtok)
+		out.CacheReadPerMTok = *p.CacheReadPerMtok
 	}
 	if p.CacheWritePerMtok != nil {
-		out.CacheWritePerMTok = f64(*p.CacheWritePerMtok)
+		out.CacheWritePerMTok = *p.CacheWritePerMtok
 	}
 	return out
 }
@@ -120,8 +108,8 @@ func benchmarkOut(b *switchyard.BenchmarkResult) *apigen.BenchmarkResult {
 	if b == nil {
 		return nil
 	}
-	return &apigen.BenchmarkResult{At: b.At, Requests: b.Requests, Errors: b.Errors, P50Ms: f32(b.P50MS),
-		P95Ms: f32(b.P95MS), TtftMs: f32(b.TTFTMS), TokensPerS: f32(b.TokensPerSec)}
+	return &apigen.BenchmarkResult{At: b.At, Requests: b.Requests, Errors: b.Errors, P50Ms: b.P50MS,
+		P95Ms: b.P95MS, TtftMs: b.TTFTMS, TokensPerS: b.TokensPerSec}
 }
 
 func modelOut(m *switchyard.Model) apigen.Model {

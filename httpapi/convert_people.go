@@ -14,7 +14,7 @@ import (
 
 func connectionOut(c *switchyard.Connection) apigen.Connection {
 	out := apigen.Connection{Id: c.ID, Name: c.Name, OwnerId: c.OwnerID, Models: orEmpty(c.Models), KeyPrefix: c.KeyPrefix,
-		RateLimitRpm: c.RateLimitRPM, BudgetUsd: float32(c.BudgetUSD), Enabled: c.Enabled, LastUsedAt: c.LastUsedAt,
+		RateLimitRpm: c.RateLimitRPM, BudgetUsd: c.BudgetUSD, Enabled: c.Enabled, LastUsedAt: c.LastUsedAt,
 		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if c.ProviderID != "" {
 		out.ProviderId = ptr(c.ProviderID)
@@ -61,7 +61,7 @@ func connectionCredentialIn(in apigen.CredentialInput, base *switchyard.Credenti
 
 func connectionIn(in *apigen.ConnectionCreate) (*switchyard.Connection, error) {
 	c := &switchyard.Connection{Name: in.Name, OwnerID: deref(in.OwnerId), ProviderID: deref(in.ProviderId),
-		ProviderType: deref(in.ProviderType), RateLimitRPM: deref(in.RateLimitRpm), BudgetUSD: float64(deref(in.BudgetUsd)),
+		ProviderType: deref(in.ProviderType), RateLimitRPM: deref(in.RateLimitRpm), BudgetUSD: deref(in.BudgetUsd),
 		Enabled: in.Enabled == nil || *in.Enabled}
 	if in.Models != nil {
 		c.Models = append([]string{}, *in.Models...)
@@ -92,7 +92,7 @@ func applyConnectionPatch(c *switchyard.Connection, in *apigen.ConnectionPatch) 
 		c.RateLimitRPM = *in.RateLimitRpm
 	}
 	if in.BudgetUsd != nil {
-		c.BudgetUSD = float64(*in.BudgetUsd)
+		c.BudgetUSD = *in.BudgetUsd
 	}
 	if in.Enabled != nil {
 		c.Enabled = *in.Enabled

@@ -117,6 +117,15 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// noStore keeps API answers (which may carry a new key or token) out of
+// every cache.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
 // limitBody refuses bodies over max bytes with 413.
 func limitBody(max int64, log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {

@@ -371,11 +371,11 @@ type AuthMethod string
 type BenchmarkResult struct {
 	At         time.Time `json:"at"`
 	Errors     int       `json:"errors"`
-	P50Ms      float32   `json:"p50_ms"`
-	P95Ms      float32   `json:"p95_ms"`
+	P50Ms      float64   `json:"p50_ms"`
+	P95Ms      float64   `json:"p95_ms"`
 	Requests   int       `json:"requests"`
-	TokensPerS float32   `json:"tokens_per_s"`
-	TtftMs     float32   `json:"ttft_ms"`
+	TokensPerS float64   `json:"tokens_per_s"`
+	TtftMs     float64   `json:"ttft_ms"`
 }
 
 // BulkModelOperation defines model for BulkModelOperation.
@@ -454,7 +454,7 @@ type CapabilitySource string
 
 // Connection defines model for Connection.
 type Connection struct {
-	BudgetUsd  float32     `json:"budget_usd"`
+	BudgetUsd  float64     `json:"budget_usd"`
 	CreatedAt  time.Time   `json:"created_at"`
 	Credential *Credential `json:"credential,omitempty"`
 	Enabled    bool        `json:"enabled"`
@@ -475,7 +475,7 @@ type Connection struct {
 
 // ConnectionCreate defines model for ConnectionCreate.
 type ConnectionCreate struct {
-	BudgetUsd  *float32         `json:"budget_usd,omitempty"`
+	BudgetUsd  *float64         `json:"budget_usd,omitempty"`
 	Credential *CredentialInput `json:"credential,omitempty"`
 
 	// Enabled Default true.
@@ -498,7 +498,7 @@ type ConnectionList struct {
 
 // ConnectionPatch defines model for ConnectionPatch.
 type ConnectionPatch struct {
-	BudgetUsd *float32 `json:"budget_usd,omitempty"`
+	BudgetUsd *float64 `json:"budget_usd,omitempty"`
 
 	// Credential The connection's own upstream credential; null removes it.
 	Credential nullable.Nullable[CredentialInput] `json:"credential,omitempty"`
@@ -516,7 +516,7 @@ type ConnectionPatch struct {
 
 // ConnectionWithKey defines model for ConnectionWithKey.
 type ConnectionWithKey struct {
-	BudgetUsd  float32     `json:"budget_usd"`
+	BudgetUsd  float64     `json:"budget_usd"`
 	CreatedAt  time.Time   `json:"created_at"`
 	Credential *Credential `json:"credential,omitempty"`
 	Enabled    bool        `json:"enabled"`
@@ -682,10 +682,10 @@ type ModelStatus string
 
 // Pricing US dollars per million tokens.
 type Pricing struct {
-	CacheReadPerMtok  *float32 `json:"cache_read_per_mtok,omitempty"`
-	CacheWritePerMtok *float32 `json:"cache_write_per_mtok,omitempty"`
-	InputPerMtok      float32  `json:"input_per_mtok"`
-	OutputPerMtok     float32  `json:"output_per_mtok"`
+	CacheReadPerMtok  *float64 `json:"cache_read_per_mtok,omitempty"`
+	CacheWritePerMtok *float64 `json:"cache_write_per_mtok,omitempty"`
+	InputPerMtok      float64  `json:"input_per_mtok"`
+	OutputPerMtok     float64  `json:"output_per_mtok"`
 }
 
 // Problem defines model for Problem.
