@@ -30,6 +30,9 @@
 // net.Dialer's ControlContext checks the address again on the socket about
 // to connect, as a second lock. Every dial attempt is checked, so DNS
 // rebinding, several addresses per name and every new connection are covered.
+// The admitted addresses of a name are tried one after another, each with a
+// share of the 10 s dial budget, rather than raced as Go's Happy Eyeballs
+// does: the dialer only ever sees one IP literal.
 // Proxy settings from the environment are ignored (a proxy would make the
 // check see the proxy's address), and redirects are never followed: Go
 // forwards headers such as x-api-key, api-key and x-goog-api-key to the
