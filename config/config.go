@@ -34,6 +34,7 @@ type Config struct {
 	DBMaxOpenConns  int           // PostgreSQL pool size; SQLite ignores it
 	TLSCert         string        // PEM certificate file; set with TLSKey or not at all
 	TLSKey          string        // PEM private key file
+	OutboundAllow   []string      // allowlist entries for outbound calls (netguard.NewPolicy parses them)
 }
 
 // Error lists every bad setting found by Load.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/netguard"
 	"github.com/switchyard/switchyard/secret"
 )
 
@@ -82,6 +83,7 @@ var fullEnv = map[string]string{
 	"SWITCHYARD_DB_MAX_OPEN_CONNS": "25",
 	"SWITCHYARD_TLS_CERT":          "/tls/cert.pem",
 	"SWITCHYARD_TLS_KEY":           "/tls/key.pem",
+	"SWITCHYARD_OUTBOUND_ALLOW":    " 10.0.0.0/8, vllm.internal:8000,,[fd00::1]:8443 ,",
 }
 
 func TestEnvironment(t *testing.T) {
@@ -99,6 +101,7 @@ func TestEnvironment(t *testing.T) {
 		DBMaxOpenConns:  25,
 		TLSCert:         "/tls/cert.pem",
 		TLSKey:          "/tls/key.pem",
+		OutboundAllow:   []string{"10.0.0.0/8", "vllm.internal:8000", "[fd00::1]:8443"},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("from environment:\n got %s\nwant %s", c, &want)
@@ -123,14 +126,15 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 		"-db-max-open-conns", "3",
 		"-tls-cert", "/a.pem",
 		"-tls-key", "/b.pem",
+		"-outbound-allow", "*.corp.example",
 		"extra", "-not-a-flag",
 	}
 	c, rest, err := config.Load(args, env(fullEnv))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := []any{c.Addr, c.DataDir, c.DatabaseURL, c.LogLevel, c.LogFormat, c.ShutdownTimeout, c.MaxBodyBytes, c.DBMaxOpenConns, c.TLSCert, c.TLSKey}
-	want := []any{"127.0.0.1:7000", "/other", "sqlite:///tmp/x.db", slog.LevelWarn, "text", 5 * time.Second, int64(4096), 3, "/a.pem", "/b.pem"}
+	got := []any{c.Addr, c.DataDir, c.DatabaseURL, c.LogLevel, c.LogFormat, c.ShutdownTimeout, c.MaxBodyBytes, c.DBMaxOpenConns, c.TLSCert, c.TLSKey, c.OutboundAllow}
+	want := []any{"127.0.0.1:7000", "/other", "sqlite:///tmp/x.db", slog.LevelWarn, "text", 5 * time.Second, int64(4096), 3, "/a.pem", "/b.pem", []string{"*.corp.example"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v\nwant %v", got, want)
 	}
@@ -195,6 +199,9 @@ func TestValidValues(t *testing.T) {
 		{"SWITCHYARD_MAX_BODY_BYTES", "1024"},
 		{"SWITCHYARD_MAX_BODY_BYTES", "1073741824"},
 		{"SWITCHYARD_DB_MAX_OPEN_CONNS", "1"},
+		{"SWITCHYARD_OUTBOUND_ALLOW", "127.0.0.1/32"},
+		{"SWITCHYARD_OUTBOUND_ALLOW", "10.1.2.3:8000,[fd00::1]:8443,fd00::/8,vllm.internal,*.corp.example:443"},
+		{"SWITCHYARD_OUTBOUND_ALLOW", " , "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.value, func(t *testing.T) {
@@ -249,6 +256,11 @@ func TestBadValues(t *testing.T) {
 		{"SWITCHYARD_MAX_BODY_BYTES", "1MiB", "whole number of bytes"},
 		{"SWITCHYARD_DB_MAX_OPEN_CONNS", "0", "from 1 to 1000"},
 		{"SWITCHYARD_DB_MAX_OPEN_CONNS", "many", "from 1 to 1000"},
+		{"SWITCHYARD_OUTBOUND_ALLOW", "10.0.0.0/8,10.1.2.3/8", `has an entry, "10.1.2.3/8", that has bits set after the prefix length; did you mean 10.0.0.0/8?; use a CIDR`},
+		{"SWITCHYARD_OUTBOUND_ALLOW", "https://vllm.internal", "is a URL"},
+		{"SWITCHYARD_OUTBOUND_ALLOW", "vllm.internal:0", "port that is not a number from 1 to 65535"},
+		{"SWITCHYARD_OUTBOUND_ALLOW", "2130706433", "cannot end in a number"},
+		{"SWITCHYARD_OUTBOUND_ALLOW", "vllm internal", "is not a host name; use a CIDR (10.0.0.0/8, fd00::/8)"},
 	}
 	flags := map[string]string{}
 	for _, s := range config.Settings() {
@@ -523,5 +535,27 @@ func TestMasterKeyCheckMatchesSecretPackage(t *testing.T) {
 func TestNilGetenv(t *testing.T) {
 	if c := mustLoad(t, nil, nil); c.Addr != "127.0.0.1:8080" {
 		t.Fatalf("Addr = %q", c.Addr)
+	}
+}
+
+// config checks the outbound allowlist itself, to report it with the other
+// settings; it must accept exactly the entries netguard.NewPolicy accepts.
+func TestOutboundAllowCheckMatchesNetguard(t *testing.T) {
+	entries := []string{
+		"10.0.0.0/8", "fd00::/8", "10.1.2.3", "fd00::1", "10.1.2.3:8000", "[fd00::1]:8443", "[fd00::/8]:8443",
+		"10.0.0.0/8:8000", "vllm.internal", "vllm.internal:8000", "*.corp.example", "*.corp.example:443",
+		"localhost", "Ollama.Local.", "::ffff:10.0.0.1", "my_host.internal", "0.0.0.0/0", "::/0", "[::1]", "[::1]:1",
+		"10.0.0.0/33", "10.1.2.3/8", "10.1.2.3:0", "10.1.2.3:65536", "10.1.2.3:", "10.1.2.3:+80", "vllm.internal:http",
+		"[fd00::1", "[fd00::1]8443", "[fd00::1]:", "[10.0.0.1]:80", "[vllm.internal]", "fd00::zz", "https://vllm.internal",
+		"vllm internal", "*.", "*", "a.*.example", "-bad.example", "bad-.example", "a..b", "127.1", "2130706433",
+		"0x7f000001", "0X7F000001", "host.0x1f", "host.1a", "fe80::1%eth0", "[fe80::1%eth0]:80", "::ffff:10.0.0.0/104",
+		"10.0.0.0/8/8", strings.Repeat("a", 64) + ".example", "ünicode.example", "host:80:80",
+	}
+	for _, e := range entries {
+		_, _, cerr := config.Load([]string{"-outbound-allow", e}, noEnv)
+		_, nerr := netguard.NewPolicy([]string{e})
+		if (cerr == nil) != (nerr == nil) {
+			t.Errorf("%q: config says %v, netguard says %v", e, cerr, nerr)
+		}
 	}
 }
