@@ -13,7 +13,10 @@ import (
 // document without credentials, with a wrong token, and with credentials in
 // headers other peers accept: each answers 401 before doing anything.
 func TestEveryOperationNeedsAuthentication(t *testing.T) {
-	e := newEnv(t, storetest.SQLite())
+	forEachBackend(t, testEveryOperationNeedsAuthentication)
+}
+
+func testEveryOperationNeedsAuthentication(t *testing.T, e *env) {
 	before := e.countRows(t)
 	ops := 0
 	for path, item := range e.spec.Doc.Paths.Map() {
