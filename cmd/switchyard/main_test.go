@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -321,4 +322,43 @@ func TestFirstAdminCanLogIn(t *testing.T) {
 			t.Fatalf("without a token: %d, want 401", res.StatusCode)
 		}
 	})
+}
+
+func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
+	addr, logs, stop := startServe(t, map[string]string{"SWITCHYARD_DATA_DIR": t.TempDir(), "SWITCHYARD_SHUTDOWN_TIMEOUT": "10s"})
+	// A request whose handler is running (reading a body that arrives
+	// slowly) when shutdown starts must still get its answer.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"username":"admin","password":"not-the-password"}`
+	head := fmt.Sprintf("POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+	if _, err := io.WriteString(conn, head+body[:10]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the handler is now waiting for the rest
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case err := <-stopped:
+		t.Fatalf("serve stopped (%v) while a request was in flight", err)
+	default:
+	}
+	if _, err := io.WriteString(conn, body[10:]); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	answer, _ := io.ReadAll(conn)
+	if !strings.HasPrefix(string(answer), "HTTP/1.1 401") {
+		t.Fatalf("the in-flight request got %q", answer)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "stopped") {
+		t.Fatalf("no clean stop logged:\n%s", logs)
+	}
 }
