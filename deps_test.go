@@ -32,6 +32,7 @@ func TestDependencyRules(t *testing.T) {
 		mod + "/apidocs":        {},
 		mod + "/provider":       {mod, mod + "/netguard"},
 		mod + "/netguard":       {mod},
+		mod + "/probe":          {mod, mod + "/netguard", mod + "/provider"},
 		mod + "/cmd/switchyard": {"*"},
 	}
 	seen := 0

@@ -113,10 +113,12 @@ type Provider struct {
 	Headers  map[string]Secret `json:"headers"`
 	Settings ProviderSettings  `json:"settings"`
 	// Status is the health status; StatusDisabled when Enabled is false.
-	Status    ProviderStatus `json:"status"`
-	Version   int64          `json:"version"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	Status ProviderStatus `json:"status"`
+	// LastTest is the latest connectivity test, if any.
+	LastTest  *ProviderTest `json:"last_test,omitempty"`
+	Version   int64         `json:"version"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
 }
 
 // ProviderSettings tune how the gateway and the monitor use a provider.

@@ -98,6 +98,9 @@ type ProviderStore interface {
 	// SetProviderStatus records the health status; it does not change the
 	// version, so it never makes an admin's edit stale.
 	SetProviderStatus(ctx context.Context, id string, status ProviderStatus) error
+	// SetProviderTest stores the latest connectivity test without changing
+	// the version.
+	SetProviderTest(ctx context.Context, id string, t *ProviderTest) error
 }
 
 // ModelStore keeps models. Upstream ids are unique within a provider.

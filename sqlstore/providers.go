@@ -10,7 +10,7 @@ import (
 )
 
 const providerCols = `id, name, slug, protocol, base_url, template, params, system_type, system, enabled,
-	headers, settings, health_status, version, created_at, updated_at`
+	headers, settings, health_status, last_test, version, created_at, updated_at`
 
 type providerRow struct {
 	p       switchyard.Provider
@@ -22,7 +22,7 @@ func scanProvider(sc interface{ Scan(...any) error }) (*providerRow, error) {
 	p := &r.p
 	err := sc.Scan(&p.ID, &p.Name, &p.Slug, &p.Protocol, &p.BaseURL, &p.Template, jsonCol{&p.Params},
 		&p.SystemType, &p.System, &p.Enabled, jsonCol{&r.headers}, jsonCol{&p.Settings}, &p.Status,
-		&p.Version, dbTime{&p.CreatedAt}, dbTime{&p.UpdatedAt})
+		jsonCol{&p.LastTest}, &p.Version, dbTime{&p.CreatedAt}, dbTime{&p.UpdatedAt})
 	return &r, err
 }
 
@@ -49,8 +49,12 @@ func (s *store) CreateProvider(ctx context.Context, p *switchyard.Provider) erro
 		if status == "" {
 			status = switchyard.StatusUnknown
 		}
-		_, err = t.exec(ctx, `INSERT INTO providers (`+providerCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-			append(append([]any{id}, args...), string(status), t.ts(now), t.ts(now))...)
+		lastTest, err := nullJSONArg(p.LastTest)
+		if err != nil {
+			return err
+		}
+		_, err = t.exec(ctx, `INSERT INTO providers (`+providerCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+			append(append([]any{id}, args...), string(status), lastTest, t.ts(now), t.ts(now))...)
 		if err != nil {
 			return err
 		}
@@ -376,6 +380,22 @@ func (s *store) DeleteProvider(ctx context.Context, id string, version int64) er
 		}
 		return t.deleteVersioned(ctx, "providers", "provider", id, version)
 	})
+}
+
+// SetProviderTest stores the latest connectivity test.
+func (s *store) SetProviderTest(ctx context.Context, id string, t *switchyard.ProviderTest) error {
+	v, err := nullJSONArg(t)
+	if err != nil {
+		return err
+	}
+	res, err := s.exec(ctx, `UPDATE providers SET last_test = ? WHERE id = ?`, v, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("provider", id)
+	}
+	return nil
 }
 
 // SetProviderStatus records a provider's health status without changing

@@ -343,6 +343,17 @@ func testProviderStatus(t *testing.T, _ Backend, db *sqlstore.DB) {
 		t.Fatalf("status %q version %d, want down and version 1 (status must not make edits stale)", got.Status, got.Version)
 	}
 	wantCode(t, db.SetProviderStatus(ctx, p.ID, "on-fire"), switchyard.EINVALID)
+	test := &switchyard.ProviderTest{At: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Code: "auth_rejected",
+		Stages: []switchyard.TestStage{{Name: switchyard.StageDNS, Status: switchyard.StageOK, DurationMS: 3},
+			{Name: switchyard.StageAuth, Status: switchyard.StageFailed, Code: "auth_rejected", Hint: "check the key"}}}
+	if err := db.SetProviderTest(ctx, p.ID, test); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetProvider(ctx, p.ID); got.LastTest == nil || got.LastTest.Code != "auth_rejected" || len(got.LastTest.Stages) != 2 ||
+		got.LastTest.Stages[1].Hint != "check the key" || got.Version != 1 {
+		t.Fatalf("last test = %+v, version %d", got.LastTest, got.Version)
+	}
+	wantCode(t, db.SetProviderTest(ctx, "00000000-0000-0000-0000-000000000000", test), switchyard.ENOTFOUND)
 	wantCode(t, db.SetProviderStatus(ctx, "00000000-0000-0000-0000-000000000000", switchyard.StatusHealthy), switchyard.ENOTFOUND)
 	page, _ := db.ListProviders(ctx, switchyard.ProviderFilter{Status: switchyard.StatusDown})
 	if len(page.Items) != 1 {
