@@ -31,6 +31,8 @@ type Config struct {
 	// Limiter rate-limits failed logins (default auth.NewLoginLimiter with
 	// its defaults).
 	Limiter *auth.LoginLimiter
+	// Tester runs connectivity tests; nil makes them unavailable.
+	Tester Tester
 }
 
 // Service is the control plane.
@@ -41,6 +43,7 @@ type Service struct {
 	now        func() time.Time
 	sessionTTL time.Duration
 	limiter    *auth.LoginLimiter
+	tester     Tester
 	// hashing bounds concurrent password hashes: each takes ~19 MiB.
 	hashing chan struct{}
 	// dummyHash is verified against when a login names no user, so that
@@ -70,7 +73,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{store: cfg.Store, catalog: cfg.Catalog, log: cfg.Logger, now: cfg.Now,
-		sessionTTL: cfg.SessionTTL, limiter: cfg.Limiter, hashing: make(chan struct{}, 2*runtime.NumCPU()),
+		sessionTTL: cfg.SessionTTL, limiter: cfg.Limiter, tester: cfg.Tester, hashing: make(chan struct{}, 2*runtime.NumCPU()),
 		dummyHash: dummy}, nil
 }
 

@@ -30,7 +30,7 @@ func (s *Service) ListProviders(ctx context.Context, a *Actor, f switchyard.Prov
 
 // stripProvider removes what only admins may see.
 func stripProvider(p *switchyard.Provider) {
-	p.Credentials, p.Headers, p.Params = nil, nil, nil
+	p.Credentials, p.Headers, p.Params, p.LastTest = nil, nil, nil, nil
 }
 
 // GetProvider returns a provider; users get ENOTFOUND for a disabled one.

@@ -102,6 +102,9 @@ func providerOut(p *switchyard.Provider) apigen.Provider {
 	if p.SystemType != "" {
 		out.SystemType = ptr(p.SystemType)
 	}
+	if p.LastTest != nil {
+		out.LastTest = ptr(providerTestOut(p.LastTest))
+	}
 	// Users get providers without credentials and headers (nil here).
 	if p.Credentials != nil || p.Headers != nil {
 		creds := make([]apigen.Credential, len(p.Credentials))
@@ -232,6 +235,27 @@ func applyProviderPatch(p *switchyard.Provider, in *apigen.ProviderPatch) error 
 		p.Credentials = creds
 	}
 	return nil
+}
+
+func providerTestOut(t *switchyard.ProviderTest) apigen.ProviderTest {
+	out := apigen.ProviderTest{At: t.At, Ok: t.OK, Models: t.Models, Stages: make([]apigen.TestStage, len(t.Stages))}
+	if t.Code != "" {
+		out.Code = ptr(t.Code)
+	}
+	for i, s := range t.Stages {
+		st := apigen.TestStage{Name: apigen.TestStageName(s.Name), Status: apigen.TestStageStatus(s.Status), DurationMs: s.DurationMS}
+		if s.Code != "" {
+			st.Code = ptr(s.Code)
+		}
+		if s.Message != "" {
+			st.Message = ptr(s.Message)
+		}
+		if s.Hint != "" {
+			st.Hint = ptr(s.Hint)
+		}
+		out.Stages[i] = st
+	}
+	return out
 }
 
 func userOut(u *switchyard.User) apigen.User {

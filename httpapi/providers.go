@@ -92,3 +92,21 @@ func (h *handlers) DisableProvider(ctx context.Context, req apigen.DisableProvid
 	}
 	return apigen.DisableProvider200JSONResponse{Body: providerOut(p), Headers: apigen.DisableProvider200ResponseHeaders{ETag: etag(p.Version)}}, nil
 }
+
+// TestProvider runs a stored provider's connectivity test.
+func (h *handlers) TestProvider(ctx context.Context, req apigen.TestProviderRequestObject) (apigen.TestProviderResponseObject, error) {
+	res, err := h.ctl.TestProvider(ctx, actorFrom(ctx), req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return apigen.TestProvider200JSONResponse(providerTestOut(res)), nil
+}
+
+// TestProviderConfig tests a configuration without saving it.
+func (h *handlers) TestProviderConfig(ctx context.Context, req apigen.TestProviderConfigRequestObject) (apigen.TestProviderConfigResponseObject, error) {
+	res, err := h.ctl.TestProviderConfig(ctx, actorFrom(ctx), providerIn(req.Body))
+	if err != nil {
+		return nil, err
+	}
+	return apigen.TestProviderConfig200JSONResponse(providerTestOut(res)), nil
+}

@@ -94,19 +94,19 @@ func (e BulkModelResultOp) Valid() bool {
 
 // Defines values for BulkModelResultStatus.
 const (
-	Error      BulkModelResultStatus = "error"
-	NotApplied BulkModelResultStatus = "not_applied"
-	Ok         BulkModelResultStatus = "ok"
+	BulkModelResultStatusError      BulkModelResultStatus = "error"
+	BulkModelResultStatusNotApplied BulkModelResultStatus = "not_applied"
+	BulkModelResultStatusOk         BulkModelResultStatus = "ok"
 )
 
 // Valid indicates whether the value is a known member of the BulkModelResultStatus enum.
 func (e BulkModelResultStatus) Valid() bool {
 	switch e {
-	case Error:
+	case BulkModelResultStatusError:
 		return true
-	case NotApplied:
+	case BulkModelResultStatusNotApplied:
 		return true
-	case Ok:
+	case BulkModelResultStatusOk:
 		return true
 	default:
 		return false
@@ -338,6 +338,57 @@ func (e Role) Valid() bool {
 	case RoleAdmin:
 		return true
 	case RoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TestStageName.
+const (
+	Auth     TestStageName = "auth"
+	Dns      TestStageName = "dns"
+	Endpoint TestStageName = "endpoint"
+	Models   TestStageName = "models"
+	Tcp      TestStageName = "tcp"
+	Tls      TestStageName = "tls"
+)
+
+// Valid indicates whether the value is a known member of the TestStageName enum.
+func (e TestStageName) Valid() bool {
+	switch e {
+	case Auth:
+		return true
+	case Dns:
+		return true
+	case Endpoint:
+		return true
+	case Models:
+		return true
+	case Tcp:
+		return true
+	case Tls:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TestStageStatus.
+const (
+	TestStageStatusFailed  TestStageStatus = "failed"
+	TestStageStatusOk      TestStageStatus = "ok"
+	TestStageStatusSkipped TestStageStatus = "skipped"
+)
+
+// Valid indicates whether the value is a known member of the TestStageStatus enum.
+func (e TestStageStatus) Valid() bool {
+	switch e {
+	case TestStageStatusFailed:
+		return true
+	case TestStageStatusOk:
+		return true
+	case TestStageStatusSkipped:
 		return true
 	default:
 		return false
@@ -722,6 +773,7 @@ type Provider struct {
 	// Headers Extra request headers (admins only), masked like secrets.
 	Headers    *map[string]SecretView `json:"headers,omitempty"`
 	Id         string                 `json:"id"`
+	LastTest   *ProviderTest          `json:"last_test,omitempty"`
 	Name       string                 `json:"name"`
 	Params     map[string]string      `json:"params"`
 	Protocol   Protocol               `json:"protocol"`
@@ -791,6 +843,19 @@ type ProviderSettings struct {
 
 // ProviderStatus defines model for ProviderStatus.
 type ProviderStatus string
+
+// ProviderTest defines model for ProviderTest.
+type ProviderTest struct {
+	At time.Time `json:"at"`
+
+	// Code The stable code of the first failed stage.
+	Code *string `json:"code,omitempty"`
+
+	// Models How many models the provider's model list returned.
+	Models int         `json:"models"`
+	Ok     bool        `json:"ok"`
+	Stages []TestStage `json:"stages"`
+}
 
 // Role defines model for Role.
 type Role string
@@ -903,6 +968,24 @@ type TestResult struct {
 	Message   *string   `json:"message,omitempty"`
 	Ok        bool      `json:"ok"`
 }
+
+// TestStage defines model for TestStage.
+type TestStage struct {
+	Code       *string `json:"code,omitempty"`
+	DurationMs int64   `json:"duration_ms"`
+
+	// Hint What to do about a failure.
+	Hint    *string         `json:"hint,omitempty"`
+	Message *string         `json:"message,omitempty"`
+	Name    TestStageName   `json:"name"`
+	Status  TestStageStatus `json:"status"`
+}
+
+// TestStageName defines model for TestStage.Name.
+type TestStageName string
+
+// TestStageStatus defines model for TestStage.Status.
+type TestStageStatus string
 
 // Token defines model for Token.
 type Token struct {
@@ -1075,6 +1158,12 @@ type RotateConnectionKeyParams struct {
 	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
 }
 
+// TestProviderConfigParams defines parameters for TestProviderConfig.
+type TestProviderConfigParams struct {
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
 // ListModelsParams defines parameters for ListModels.
 type ListModelsParams struct {
 	// ProviderId Only models of this provider.
@@ -1194,6 +1283,12 @@ type CreateProviderModelParams struct {
 
 // BulkProviderModelsParams defines parameters for BulkProviderModels.
 type BulkProviderModelsParams struct {
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
+// TestProviderParams defines parameters for TestProvider.
+type TestProviderParams struct {
 	// XCSRFToken The session's CSRF token; required with cookie authentication.
 	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
 }
@@ -1318,6 +1413,9 @@ type CreateConnectionJSONRequestBody = ConnectionCreate
 // UpdateConnectionJSONRequestBody defines body for UpdateConnection for application/json ContentType.
 type UpdateConnectionJSONRequestBody = ConnectionPatch
 
+// TestProviderConfigJSONRequestBody defines body for TestProviderConfig for application/json ContentType.
+type TestProviderConfigJSONRequestBody = ProviderCreate
+
 // UpdateModelJSONRequestBody defines body for UpdateModel for application/json ContentType.
 type UpdateModelJSONRequestBody = ModelPatch
 
@@ -1380,6 +1478,9 @@ type ServerInterface interface {
 	// RotateConnectionKey Replace a connection's gateway key
 	// (POST /connections/{id}/rotate-key)
 	RotateConnectionKey(w http.ResponseWriter, r *http.Request, id ID, params RotateConnectionKeyParams)
+	// TestProviderConfig Test a provider configuration before saving it
+	// (POST /connectivity-tests)
+	TestProviderConfig(w http.ResponseWriter, r *http.Request, params TestProviderConfigParams)
 	// ListModels List models across providers
 	// (GET /models)
 	ListModels(w http.ResponseWriter, r *http.Request, params ListModelsParams)
@@ -1422,6 +1523,9 @@ type ServerInterface interface {
 	// BulkProviderModels Create, update and delete many models at once
 	// (POST /providers/{id}/models/bulk)
 	BulkProviderModels(w http.ResponseWriter, r *http.Request, id ID, params BulkProviderModelsParams)
+	// TestProvider Test a provider's connectivity
+	// (POST /providers/{id}/test)
+	TestProvider(w http.ResponseWriter, r *http.Request, id ID, params TestProviderParams)
 	// DeleteSession Log out
 	// (DELETE /session)
 	DeleteSession(w http.ResponseWriter, r *http.Request, params DeleteSessionParams)
@@ -1524,6 +1628,12 @@ func (_ Unimplemented) RotateConnectionKey(w http.ResponseWriter, r *http.Reques
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// TestProviderConfig Test a provider configuration before saving it
+// (POST /connectivity-tests)
+func (_ Unimplemented) TestProviderConfig(w http.ResponseWriter, r *http.Request, params TestProviderConfigParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ListModels List models across providers
 // (GET /models)
 func (_ Unimplemented) ListModels(w http.ResponseWriter, r *http.Request, params ListModelsParams) {
@@ -1605,6 +1715,12 @@ func (_ Unimplemented) CreateProviderModel(w http.ResponseWriter, r *http.Reques
 // BulkProviderModels Create, update and delete many models at once
 // (POST /providers/{id}/models/bulk)
 func (_ Unimplemented) BulkProviderModels(w http.ResponseWriter, r *http.Request, id ID, params BulkProviderModelsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// TestProvider Test a provider's connectivity
+// (POST /providers/{id}/test)
+func (_ Unimplemented) TestProvider(w http.ResponseWriter, r *http.Request, id ID, params TestProviderParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2154,6 +2270,47 @@ func (siw *ServerInterfaceWrapper) RotateConnectionKey(w http.ResponseWriter, r 
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.RotateConnectionKey(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TestProviderConfig operation middleware
+func (siw *ServerInterfaceWrapper) TestProviderConfig(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TestProviderConfigParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TestProviderConfig(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3000,6 +3157,56 @@ func (siw *ServerInterfaceWrapper) BulkProviderModels(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.BulkProviderModels(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TestProvider operation middleware
+func (siw *ServerInterfaceWrapper) TestProvider(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TestProviderParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TestProvider(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4000,6 +4207,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/providers/{id}/disable", wrapper.DisableProvider)
 	})
 	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/providers/{id}/test", wrapper.TestProvider)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/connectivity-tests", wrapper.TestProviderConfig)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/providers/{id}/models", wrapper.ListProviderModels)
 	})
 	r.Group(func(r chi.Router) {
@@ -4400,6 +4613,46 @@ type RotateConnectionKeydefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response RotateConnectionKeydefaultApplicationProblemPlusJSONResponse) VisitRotateConnectionKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestProviderConfigRequestObject struct {
+	Params TestProviderConfigParams
+	Body   *TestProviderConfigJSONRequestBody
+}
+
+type TestProviderConfigResponseObject interface {
+	VisitTestProviderConfigResponse(w http.ResponseWriter) error
+}
+
+type TestProviderConfig200JSONResponse ProviderTest
+
+func (response TestProviderConfig200JSONResponse) VisitTestProviderConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestProviderConfigdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response TestProviderConfigdefaultApplicationProblemPlusJSONResponse) VisitTestProviderConfigResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5150,6 +5403,46 @@ type BulkProviderModelsdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response BulkProviderModelsdefaultApplicationProblemPlusJSONResponse) VisitBulkProviderModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestProviderRequestObject struct {
+	Id     ID `json:"id"`
+	Params TestProviderParams
+}
+
+type TestProviderResponseObject interface {
+	VisitTestProviderResponse(w http.ResponseWriter) error
+}
+
+type TestProvider200JSONResponse ProviderTest
+
+func (response TestProvider200JSONResponse) VisitTestProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestProviderdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response TestProviderdefaultApplicationProblemPlusJSONResponse) VisitTestProviderResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5971,6 +6264,9 @@ type StrictServerInterface interface {
 	// RotateConnectionKey Replace a connection's gateway key
 	// (POST /connections/{id}/rotate-key)
 	RotateConnectionKey(ctx context.Context, request RotateConnectionKeyRequestObject) (RotateConnectionKeyResponseObject, error)
+	// TestProviderConfig Test a provider configuration before saving it
+	// (POST /connectivity-tests)
+	TestProviderConfig(ctx context.Context, request TestProviderConfigRequestObject) (TestProviderConfigResponseObject, error)
 	// ListModels List models across providers
 	// (GET /models)
 	ListModels(ctx context.Context, request ListModelsRequestObject) (ListModelsResponseObject, error)
@@ -6013,6 +6309,9 @@ type StrictServerInterface interface {
 	// BulkProviderModels Create, update and delete many models at once
 	// (POST /providers/{id}/models/bulk)
 	BulkProviderModels(ctx context.Context, request BulkProviderModelsRequestObject) (BulkProviderModelsResponseObject, error)
+	// TestProvider Test a provider's connectivity
+	// (POST /providers/{id}/test)
+	TestProvider(ctx context.Context, request TestProviderRequestObject) (TestProviderResponseObject, error)
 	// DeleteSession Log out
 	// (DELETE /session)
 	DeleteSession(ctx context.Context, request DeleteSessionRequestObject) (DeleteSessionResponseObject, error)
@@ -6300,6 +6599,39 @@ func (sh *strictHandler) RotateConnectionKey(w http.ResponseWriter, r *http.Requ
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(RotateConnectionKeyResponseObject); ok {
 		if err := validResponse.VisitRotateConnectionKeyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TestProviderConfig operation middleware
+func (sh *strictHandler) TestProviderConfig(w http.ResponseWriter, r *http.Request, params TestProviderConfigParams) {
+	var request TestProviderConfigRequestObject
+
+	request.Params = params
+
+	var body TestProviderConfigJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TestProviderConfig(ctx, request.(TestProviderConfigRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TestProviderConfig")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TestProviderConfigResponseObject); ok {
+		if err := validResponse.VisitTestProviderConfigResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -6708,6 +7040,33 @@ func (sh *strictHandler) BulkProviderModels(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(BulkProviderModelsResponseObject); ok {
 		if err := validResponse.VisitBulkProviderModelsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TestProvider operation middleware
+func (sh *strictHandler) TestProvider(w http.ResponseWriter, r *http.Request, id ID, params TestProviderParams) {
+	var request TestProviderRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TestProvider(ctx, request.(TestProviderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TestProvider")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TestProviderResponseObject); ok {
+		if err := validResponse.VisitTestProviderResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
