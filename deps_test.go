@@ -30,6 +30,7 @@ func TestDependencyRules(t *testing.T) {
 		mod + "/httpapi":        {mod, mod + "/api", mod + "/apidocs", mod + "/httpapi/apigen", mod + "/auth", mod + "/catalog", mod + "/control"},
 		mod + "/control":        {mod, mod + "/auth", mod + "/catalog"},
 		mod + "/apidocs":        {},
+		mod + "/provider/fake":  {},
 		mod + "/cmd/switchyard": {"*"},
 	}
 	seen := 0
