@@ -33,6 +33,7 @@ func TestDependencyRules(t *testing.T) {
 		mod + "/provider":       {mod, mod + "/netguard"},
 		mod + "/netguard":       {mod},
 		mod + "/probe":          {mod, mod + "/netguard", mod + "/provider"},
+		mod + "/provider/fake":  {},
 		mod + "/cmd/switchyard": {"*"},
 	}
 	seen := 0
