@@ -90,6 +90,10 @@ func (s *stream) Recv() (*provider.ChatChunk, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
+	if s.closed.Load() {
+		s.err = provider.Errorf(provider.CodeNetwork, nil, "the stream was closed")
+		return nil, s.err
+	}
 	for {
 		ev, err := s.sse.Next()
 		if err != nil {
