@@ -32,6 +32,7 @@ func TestDependencyRules(t *testing.T) {
 		mod + "/apidocs":            {},
 		mod + "/provider":           {mod, mod + "/netguard"},
 		mod + "/provider/anthropic": {mod, mod + "/provider"},
+		mod + "/provider/fake":      {},
 		mod + "/netguard":           {mod},
 		mod + "/cmd/switchyard":     {"*"},
 	}
