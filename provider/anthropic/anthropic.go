@@ -6,6 +6,13 @@
 // credential says otherwise) and an anthropic-version header: the
 // provider's own when its headers set one, else DefaultVersion.
 //
+// Translation: system messages become the top-level system prompt;
+// consecutive messages of one role are merged (the API wants user and
+// assistant turns to alternate), tool results being user messages. JSON
+// output, for which the API has no flag, is a forced call of an extra tool
+// whose input schema is the requested schema; its input is returned as the
+// message text (see jsonOutput).
+//
 // Usage: InputTokens counts the whole prompt, that is Anthropic's
 // input_tokens plus cache_read_input_tokens and cache_creation_input_tokens,
 // so that CachedInputTokens (cache reads) and CacheWriteTokens (cache

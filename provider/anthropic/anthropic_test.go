@@ -439,6 +439,8 @@ func TestFaults(t *testing.T) {
 				}
 			}},
 		{name: "stream cut before message_stop", fault: fake.Cut(9), stream: true, code: provider.CodeNetwork},
+		{name: "no answer in time", fault: fake.Slow(3 * time.Second), code: provider.CodeTimeout},
+		{name: "no stream in time", fault: fake.Slow(3 * time.Second), stream: true, code: provider.CodeTimeout},
 		{name: "body stalled", fault: fake.Stall(0), code: provider.CodeTimeout},
 		{name: "stream stalled", fault: fake.Stall(3), stream: true, code: provider.CodeTimeout},
 	} {
