@@ -13,16 +13,16 @@ import (
 // Stable codes of upstream failures, shared by every protocol. The gateway
 // and the connectivity test map them to their own answers and hints.
 const (
-	CodeAuth        = "auth_failed"     // 401: the key or token was rejected
-	CodeForbidden   = "forbidden"       // 403: authenticated, but not allowed (region, model access, IAM policy)
-	CodeNotFound    = "not_found"       // 404: wrong base URL, path, api-version, deployment or model
-	CodeRateLimited = "rate_limited"    // 429: slow down; RetryAfter says for how long
-	CodeBadRequest  = "bad_request"     // 400/422: the provider refused the request's content
-	CodeTooLarge    = "too_large"       // 413 or a context length error
-	CodeUpstream    = "upstream_error"  // 5xx
-	CodeUnavailable = "unavailable"     // 503, overloaded (529)
-	CodeTimeout     = "timeout"         // no answer in time
-	CodeNetwork     = "network_error"   // DNS, TCP, TLS or a dropped connection
+	CodeAuth        = "auth_failed"    // 401: the key or token was rejected
+	CodeForbidden   = "forbidden"      // 403: authenticated, but not allowed (region, model access, IAM policy)
+	CodeNotFound    = "not_found"      // 404: wrong base URL, path, api-version, deployment or model
+	CodeRateLimited = "rate_limited"   // 429: slow down; RetryAfter says for how long
+	CodeBadRequest  = "bad_request"    // 400/422: the provider refused the request's content
+	CodeTooLarge    = "too_large"      // 413 or a context length error
+	CodeUpstream    = "upstream_error" // 5xx
+	CodeUnavailable = "unavailable"    // 503, overloaded (529)
+	CodeTimeout     = "timeout"        // no answer in time
+	CodeNetwork     = "network_error"  // DNS, TCP, TLS or a dropped connection
 	CodeBlocked     = "blocked_destination"
 	CodeBadResponse = "bad_response" // the answer did not parse
 	CodeUnsupported = "unsupported"  // the protocol has no such operation
