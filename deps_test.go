@@ -17,41 +17,27 @@ func TestDependencyRules(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
-	// allowed lists, per package, the project packages it may import.
-	allowed := map[string][]string{
-		mod:                         {},
-		mod + "/config":             {},
-		mod + "/secret":             {},
-		mod + "/catalog":            {mod},
-		mod + "/sqlstore":           {mod, mod + "/secret"},
-		mod + "/api":                {},
-		mod + "/auth":               {mod},
-		mod + "/httpapi/apigen":     {},
-		mod + "/httpapi":            {mod, mod + "/api", mod + "/apidocs", mod + "/httpapi/apigen", mod + "/auth", mod + "/catalog", mod + "/control"},
-		mod + "/control":            {mod, mod + "/auth", mod + "/catalog"},
-		mod + "/apidocs":            {},
-		mod + "/provider":           {mod, mod + "/netguard"},
-		mod + "/netguard":           {mod},
-		mod + "/probe":              {mod, mod + "/netguard", mod + "/provider"},
-		mod + "/provider/fake":      {},
-		mod + "/cmd/switchyard":     {"*"},
-		mod:                         {},
-		mod + "/config":             {},
-		mod + "/secret":             {},
-		mod + "/catalog":            {mod},
-		mod + "/sqlstore":           {mod, mod + "/secret"},
-		mod + "/api":                {},
-		mod + "/auth":               {mod},
-		mod + "/httpapi/apigen":     {},
-		mod + "/httpapi":            {mod, mod + "/api", mod + "/apidocs", mod + "/httpapi/apigen", mod + "/auth", mod + "/catalog", mod + "/control"},
-		mod + "/control":            {mod, mod + "/auth", mod + "/catalog"},
-		mod + "/apidocs":            {},
-		mod + "/provider":           {mod, mod + "/netguard"},
-		mod + "/provider/anthropic": {mod, mod + "/provider"},
-		mod + "/provider/fake":      {},
-		mod + "/netguard":           {mod},
-		mod + "/cmd/switchyard":     {"*"},
-	}
+	// allowed lists, per package, the project packages it may import; rule
+	// adds one (a call per line keeps concurrent additions from conflicting).
+	allowed := map[string][]string{}
+	rule := func(pkg string, deps ...string) { allowed[pkg] = deps }
+	rule(mod)
+	rule(mod + "/config")
+	rule(mod + "/secret")
+	rule(mod+"/catalog", mod)
+	rule(mod+"/sqlstore", mod, mod+"/secret")
+	rule(mod + "/api")
+	rule(mod+"/auth", mod)
+	rule(mod + "/httpapi/apigen")
+	rule(mod+"/httpapi", mod, mod+"/api", mod+"/apidocs", mod+"/httpapi/apigen", mod+"/auth", mod+"/catalog", mod+"/control")
+	rule(mod+"/control", mod, mod+"/auth", mod+"/catalog")
+	rule(mod + "/apidocs")
+	rule(mod+"/provider", mod, mod+"/netguard")
+	rule(mod+"/netguard", mod)
+	rule(mod+"/probe", mod, mod+"/netguard", mod+"/provider")
+	rule(mod + "/provider/fake")
+	rule(mod+"/cmd/switchyard", "*")
+	rule(mod+"/provider/anthropic", mod, mod+"/provider")
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)
