@@ -52,8 +52,8 @@ func newGCP(c creds, opts provider.AuthOptions) (provider.Authenticator, error) 
 		switch {
 		case errors.As(err, &syn):
 			return nil, c.errorf("the service account JSON is not valid JSON (error at byte %d)", syn.Offset)
-		case errors.As(err, &typ):
-			return nil, c.errorf("the service account JSON's %q field is a %s, not a string", typ.Field, typ.Value)
+		case errors.As(err, &typ) && typ.Field != "":
+			return nil, c.errorf("the service account JSON's %q field is not a string", typ.Field)
 		}
 		return nil, c.errorf("the service account JSON is not a JSON object")
 	}
