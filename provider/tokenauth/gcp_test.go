@@ -1,6 +1,7 @@
 package tokenauth_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/provider"
@@ -211,4 +213,22 @@ func TestGCPServiceAccountErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// x/oauth2/jwt posts without a context; the request's deadline still
+// bounds the fetch.
+func TestGCPFetchHonoursContext(t *testing.T) {
+	ts := newTokenServer(t, true)
+	ts.delay = 3 * time.Second
+	a := mustFactory(t, gcpCred(saJSON(t, map[string]any{"token_uri": ts.URL + "/token"}), nil),
+		provider.AuthOptions{HTTP: guarded(t, ts.Server)})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "https://upstream.example/", nil)
+	start := time.Now()
+	err := a.Apply(ctx, req, nil)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Apply took %v despite a 200 ms deadline", d)
+	}
+	providerError(t, err, provider.CodeTimeout)
 }

@@ -156,7 +156,11 @@ func newTokenServer(t *testing.T, tls bool) *tokenServer {
 			HasBasic: ok, ContentTyp: r.Header.Get("Content-Type")})
 		n, status, body, exp, delay := len(ts.requests), ts.failStatus, ts.failBody, ts.expiresIn, ts.delay
 		ts.mu.Unlock()
-		time.Sleep(delay)
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
 		if status != 0 {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(status)
