@@ -38,6 +38,7 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod + "/provider/fake")
 	rule(mod+"/cmd/switchyard", "*")
 	rule(mod+"/provider/anthropic", mod, mod+"/provider")
+	rule(mod+"/provider/tokenauth", mod, mod+"/provider", mod+"/netguard")
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)
