@@ -39,6 +39,7 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod+"/cmd/switchyard", "*")
 	rule(mod+"/provider/anthropic", mod, mod+"/provider")
 	rule(mod+"/provider/tokenauth", mod, mod+"/provider", mod+"/netguard")
+	rule(mod+"/provider/protocols", mod, mod+"/provider", mod+"/provider/anthropic", mod+"/provider/tokenauth")
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)

@@ -73,6 +73,13 @@ func (l *lockedBuffer) String() string {
 
 func newEnv(t *testing.T, b storetest.Backend) *env {
 	t.Helper()
+	return newEnvWith(t, b, nil)
+}
+
+// newEnvWith is newEnv with a chance to change the control plane's
+// configuration (to give it a connectivity tester, say).
+func newEnvWith(t *testing.T, b storetest.Backend, configure func(*control.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	db := b.Open(t)
 	cat, err := catalog.Load()
@@ -84,7 +91,11 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 	}
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctl, err := control.New(control.Config{Store: db, Catalog: cat, Logger: log})
+	cc := control.Config{Store: db, Catalog: cat, Logger: log}
+	if configure != nil {
+		configure(&cc)
+	}
+	ctl, err := control.New(cc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,9 @@ import (
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/control"
 	"github.com/switchyard/switchyard/httpapi"
+	"github.com/switchyard/switchyard/netguard"
+	"github.com/switchyard/switchyard/probe"
+	"github.com/switchyard/switchyard/provider/protocols"
 )
 
 // serve runs the control plane until ctx is cancelled, then shuts down
@@ -60,7 +63,17 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		log.Warn("built-in catalog: left alone", "reason", s)
 	}
 
-	ctl, err := control.New(control.Config{Store: db, Catalog: cat, Logger: log})
+	// Every call to an admin-supplied URL goes through the SSRF guard.
+	policy, err := netguard.NewPolicy(cfg.OutboundAllow)
+	if err != nil {
+		return fmt.Errorf("SWITCHYARD_OUTBOUND_ALLOW: %w", err)
+	}
+	adapters := &protocols.Factory{
+		HTTP:      policy.Client(netguard.ClientOptions{}),
+		TokenHTTP: policy.Client(netguard.ClientOptions{Timeout: 30 * time.Second}),
+	}
+	tester := &probe.Tester{Policy: policy, NewAdapter: adapters.New}
+	ctl, err := control.New(control.Config{Store: db, Catalog: cat, Logger: log, Tester: tester})
 	if err != nil {
 		return err
 	}
