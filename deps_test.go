@@ -39,6 +39,9 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod+"/cmd/switchyard", "*")
 	rule(mod+"/provider/anthropic", mod, mod+"/provider")
 	rule(mod+"/provider/tokenauth", mod, mod+"/provider", mod+"/netguard")
+	rule(mod+"/provider/openai", mod, mod+"/provider")
+	rule(mod+"/provider/azure", mod, mod+"/provider", mod+"/provider/openai")
+	rule(mod+"/provider/ollama", mod, mod+"/provider")
 	rule(mod+"/provider/protocols", mod, mod+"/provider", mod+"/provider/anthropic", mod+"/provider/tokenauth")
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
