@@ -236,14 +236,40 @@ func (s *store) openCredential(r credentialRow) switchyard.Credential {
 // IDs of new credentials in cs.
 func (s *store) saveCredentials(ctx context.Context, providerID string, cs []switchyard.Credential, now any) error {
 	existing := map[string]map[string]sealedField{}
-	if rows, err := s.loadCredentials(ctx, []any{providerID}); err != nil {
+	names := map[string]string{}
+	rows, err := s.loadCredentials(ctx, []any{providerID})
+	if err != nil {
 		return err
-	} else {
-		for _, r := range rows {
-			existing[r.c.ID] = r.secrets
+	}
+	for _, r := range rows {
+		existing[r.c.ID], names[r.c.ID] = r.secrets, r.c.Name
+	}
+	// Remove the dropped credentials first, and park renamed ones under
+	// their id, so that a new credential may take a dropped one's name and
+	// two may swap names without tripping the unique (provider, name).
+	sent := map[string]bool{}
+	renamed := false
+	for _, c := range cs {
+		if old, ok := names[c.ID]; ok {
+			sent[c.ID] = true
+			renamed = renamed || old != c.Name
 		}
 	}
-	keep := map[string]bool{}
+	for id := range existing {
+		if !sent[id] {
+			if _, err := s.exec(ctx, `DELETE FROM provider_credentials WHERE id = ?`, id); err != nil {
+				return err
+			}
+			delete(existing, id)
+		}
+	}
+	if renamed {
+		for id := range existing {
+			if _, err := s.exec(ctx, `UPDATE provider_credentials SET name = ? WHERE id = ?`, "~"+id, id); err != nil {
+				return err
+			}
+		}
+	}
 	for i := range cs {
 		c := &cs[i]
 		old, known := existing[c.ID]
@@ -252,7 +278,6 @@ func (s *store) saveCredentials(ctx context.Context, providerID string, cs []swi
 				c.ID = newID()
 			}
 		}
-		keep[c.ID] = true
 		sealed, err := s.seal("provider_credentials", c.ID, "", c.Secrets, old)
 		if err != nil {
 			var e *switchyard.Error
@@ -296,13 +321,6 @@ func (s *store) saveCredentials(ctx context.Context, providerID string, cs []swi
 			return err
 		}
 		c.Weight, c.Status = weight, status
-	}
-	for id := range existing {
-		if !keep[id] {
-			if _, err := s.exec(ctx, `DELETE FROM provider_credentials WHERE id = ?`, id); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }

@@ -11,6 +11,9 @@ import (
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/provider"
 	"github.com/switchyard/switchyard/provider/anthropic"
+	"github.com/switchyard/switchyard/provider/azure"
+	"github.com/switchyard/switchyard/provider/ollama"
+	"github.com/switchyard/switchyard/provider/openai"
 	"github.com/switchyard/switchyard/provider/tokenauth"
 )
 
@@ -33,8 +36,14 @@ func (f *Factory) New(p *switchyard.Provider, cred switchyard.Credential, client
 	cfg := provider.Config{Provider: p, Credential: cred, HTTP: client, TokenHTTP: f.TokenHTTP,
 		Tokens: tokenauth.Factory, Now: f.Now}
 	switch p.Protocol {
+	case switchyard.ProtocolOpenAI, switchyard.ProtocolOpenAICompatible:
+		return openai.New(cfg)
+	case switchyard.ProtocolAzureOpenAI:
+		return azure.New(cfg)
 	case switchyard.ProtocolAnthropic:
 		return anthropic.New(cfg)
+	case switchyard.ProtocolOllama:
+		return ollama.New(cfg)
 	}
 	return nil, fmt.Errorf("protocol %s has no adapter in this build", p.Protocol)
 }

@@ -301,6 +301,28 @@ func testProviderCredentialsReplace(t *testing.T, _ Backend, db *sqlstore.DB) {
 	if len(again.Credentials) != 1 || again.Credentials[0].Name != "aws" || again.Credentials[0].ID == firstID {
 		t.Fatalf("credentials after remove = %+v", again.Credentials)
 	}
+	// A new credential may take the name of one it replaces, and two may
+	// swap names.
+	again.Credentials = []switchyard.Credential{{Name: "aws", Method: switchyard.AuthAPIKey,
+		Secrets: map[string]switchyard.Secret{"api_key": switchyard.NewSecret(canaryAPIKey)}}}
+	if err := db.UpdateProvider(ctx, again); err != nil {
+		t.Fatalf("replacing a credential by one of the same name: %v", err)
+	}
+	again.Credentials = append(again.Credentials, switchyard.Credential{Name: "second", Method: switchyard.AuthAPIKey,
+		Secrets: map[string]switchyard.Secret{"api_key": switchyard.NewSecret(canaryAPIKey)}})
+	if err := db.UpdateProvider(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	again.Credentials[0].Name, again.Credentials[1].Name = "second", "aws"
+	if err := db.UpdateProvider(ctx, again); err != nil {
+		t.Fatalf("swapping credential names: %v", err)
+	}
+	swapped, _ := db.GetProvider(ctx, p.ID)
+	if swapped.Credentials[0].Name != "second" || swapped.Credentials[1].Name != "aws" || swapped.Credentials[0].ID != again.Credentials[0].ID {
+		t.Fatalf("after the swap: %+v", swapped.Credentials)
+	}
+	again = swapped
+	again.Credentials = again.Credentials[:1]
 	// Two credentials with one name are refused.
 	again.Credentials = append(again.Credentials, again.Credentials[0])
 	again.Credentials[1].ID = ""
