@@ -273,10 +273,8 @@ func (s *store) saveCredentials(ctx context.Context, providerID string, cs []swi
 	for i := range cs {
 		c := &cs[i]
 		old, known := existing[c.ID]
-		if c.ID == "" || !known {
-			if c.ID == "" {
-				c.ID = newID()
-			}
+		if c.ID == "" {
+			c.ID = newID()
 		}
 		sealed, err := s.seal("provider_credentials", c.ID, "", c.Secrets, old)
 		if err != nil {
