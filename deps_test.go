@@ -31,6 +31,7 @@ func TestDependencyRules(t *testing.T) {
 		mod + "/control":        {mod, mod + "/auth", mod + "/catalog"},
 		mod + "/apidocs":        {},
 		mod + "/provider":       {mod, mod + "/netguard"},
+		mod + "/provider/fake":  {},
 		mod + "/netguard":       {mod},
 		mod + "/cmd/switchyard": {"*"},
 	}
