@@ -19,21 +19,22 @@ func TestDependencyRules(t *testing.T) {
 	}
 	// allowed lists, per package, the project packages it may import.
 	allowed := map[string][]string{
-		mod:                     {},
-		mod + "/config":         {},
-		mod + "/secret":         {},
-		mod + "/catalog":        {mod},
-		mod + "/sqlstore":       {mod, mod + "/secret"},
-		mod + "/api":            {},
-		mod + "/auth":           {mod},
-		mod + "/httpapi/apigen": {},
-		mod + "/httpapi":        {mod, mod + "/api", mod + "/apidocs", mod + "/httpapi/apigen", mod + "/auth", mod + "/catalog", mod + "/control"},
-		mod + "/control":        {mod, mod + "/auth", mod + "/catalog"},
-		mod + "/apidocs":        {},
-		mod + "/provider":       {mod, mod + "/netguard"},
-		mod + "/provider/fake":  {},
-		mod + "/netguard":       {mod},
-		mod + "/cmd/switchyard": {"*"},
+		mod:                       {},
+		mod + "/config":           {},
+		mod + "/secret":           {},
+		mod + "/catalog":          {mod},
+		mod + "/sqlstore":         {mod, mod + "/secret"},
+		mod + "/api":              {},
+		mod + "/auth":             {mod},
+		mod + "/httpapi/apigen":   {},
+		mod + "/httpapi":          {mod, mod + "/api", mod + "/apidocs", mod + "/httpapi/apigen", mod + "/auth", mod + "/catalog", mod + "/control"},
+		mod + "/control":          {mod, mod + "/auth", mod + "/catalog"},
+		mod + "/apidocs":          {},
+		mod + "/provider":         {mod, mod + "/netguard"},
+		mod + "/provider/fake":    {},
+		mod + "/provider/bedrock": {mod, mod + "/provider"},
+		mod + "/netguard":         {mod},
+		mod + "/cmd/switchyard":   {"*"},
 	}
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
