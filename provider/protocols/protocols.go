@@ -12,6 +12,7 @@ import (
 	"github.com/switchyard/switchyard/provider"
 	"github.com/switchyard/switchyard/provider/anthropic"
 	"github.com/switchyard/switchyard/provider/azure"
+	"github.com/switchyard/switchyard/provider/bedrock"
 	"github.com/switchyard/switchyard/provider/ollama"
 	"github.com/switchyard/switchyard/provider/openai"
 	"github.com/switchyard/switchyard/provider/tokenauth"
@@ -42,6 +43,8 @@ func (f *Factory) New(p *switchyard.Provider, cred switchyard.Credential, client
 		return azure.New(cfg)
 	case switchyard.ProtocolAnthropic:
 		return anthropic.New(cfg)
+	case switchyard.ProtocolBedrock:
+		return bedrock.New(cfg)
 	case switchyard.ProtocolOllama:
 		return ollama.New(cfg)
 	}
