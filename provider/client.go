@@ -163,3 +163,20 @@ func TransportError(ctx context.Context, err error) *Error {
 	}
 	return &Error{Code: CodeNetwork, Message: err.Error(), Err: err}
 }
+
+// ReadError classifies a failure to read an answer's body or the next part
+// of a stream: the context's end, an error already classified, or the
+// connection closing before the protocol's end (what names it). The
+// result never wraps io.EOF, so that no caller takes it for a clean end.
+func ReadError(ctx context.Context, err error, what string) *Error {
+	if ctx.Err() != nil {
+		return TransportError(ctx, ctx.Err())
+	}
+	if e, ok := AsError(err); ok {
+		return e
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return Errorf(CodeNetwork, io.ErrUnexpectedEOF, "%s ended early", what)
+	}
+	return TransportError(ctx, err)
+}

@@ -22,7 +22,6 @@ package anthropic
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -132,16 +131,7 @@ func (a *Adapter) do(ctx context.Context, r provider.Request) (*http.Response, e
 
 // readError classifies a failure to read an answer's body.
 func readError(ctx context.Context, err error) *provider.Error {
-	if ctx.Err() != nil {
-		return provider.TransportError(ctx, ctx.Err())
-	}
-	if e, ok := provider.AsError(err); ok {
-		return e
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return provider.Errorf(provider.CodeNetwork, err, "the answer ended early")
-	}
-	return provider.TransportError(ctx, err)
+	return provider.ReadError(ctx, err, "the answer")
 }
 
 // getJSON sends a GET and decodes the answer into out.

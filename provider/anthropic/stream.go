@@ -3,7 +3,6 @@ package anthropic
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -132,10 +131,7 @@ func (s *stream) readError(err error) error {
 	if s.closed.Load() && s.ctx.Err() == nil {
 		return provider.Errorf(provider.CodeNetwork, err, "the stream was closed")
 	}
-	if (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && s.ctx.Err() == nil {
-		return provider.Errorf(provider.CodeNetwork, err, "stream ended early: the provider closed it before message_stop")
-	}
-	return readError(s.ctx, err)
+	return provider.ReadError(s.ctx, err, "stream")
 }
 
 // handle turns one event into a chunk (nil when it carries nothing to pass

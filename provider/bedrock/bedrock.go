@@ -367,13 +367,8 @@ func (s *stream) readError(err error) error {
 	switch {
 	case errors.Is(err, errFraming):
 		return provider.Errorf(provider.CodeBadResponse, err, "the event stream is corrupt: %v", err)
-	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
-		if s.ctx.Err() != nil {
-			return provider.TransportError(s.ctx, s.ctx.Err())
-		}
-		return provider.Errorf(provider.CodeNetwork, err, "the stream ended before the answer did")
 	}
-	return provider.TransportError(s.ctx, err)
+	return provider.ReadError(s.ctx, err, "stream")
 }
 
 // streamException turns an exception message into an error: its

@@ -353,16 +353,7 @@ func (s *stream) readLine() ([]byte, error) {
 func (s *stream) next() (*provider.ChatChunk, error) {
 	line, err := s.readLine()
 	if err != nil {
-		if s.ctx.Err() != nil {
-			return nil, provider.TransportError(s.ctx, s.ctx.Err())
-		}
-		if e, ok := provider.AsError(err); ok {
-			return nil, e
-		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, provider.Errorf(provider.CodeNetwork, io.ErrUnexpectedEOF, "stream ended early")
-		}
-		return nil, provider.TransportError(s.ctx, err)
+		return nil, provider.ReadError(s.ctx, err, "stream")
 	}
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 {

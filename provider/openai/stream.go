@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"sync"
 
@@ -79,17 +78,7 @@ func (s *ChatStream) Recv() (*provider.ChatChunk, error) {
 func (s *ChatStream) next() (*provider.ChatChunk, error) {
 	ev, err := s.sse.Next()
 	if err != nil {
-		if s.ctx.Err() != nil {
-			return nil, provider.TransportError(s.ctx, s.ctx.Err())
-		}
-		if e, ok := provider.AsError(err); ok {
-			return nil, e
-		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			// Not wrapping io.EOF: a caller must not take this for the end.
-			return nil, provider.Errorf(provider.CodeNetwork, io.ErrUnexpectedEOF, "stream ended early")
-		}
-		return nil, provider.TransportError(s.ctx, err)
+		return nil, provider.ReadError(s.ctx, err, "stream")
 	}
 	data := bytes.TrimSpace(ev.Data)
 	if string(data) == "[DONE]" {
