@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/auth"
 	"github.com/switchyard/switchyard/catalog"
+	"github.com/switchyard/switchyard/registry"
 )
 
 // Config holds the service's dependencies.
@@ -33,6 +34,8 @@ type Config struct {
 	Limiter *auth.LoginLimiter
 	// Tester runs connectivity tests; nil makes them unavailable.
 	Tester Tester
+	// Registry is the gateway's registry, shown to admins.
+	Registry *registry.Registry
 }
 
 // Service is the control plane.
@@ -44,6 +47,7 @@ type Service struct {
 	sessionTTL time.Duration
 	limiter    *auth.LoginLimiter
 	tester     Tester
+	registry   *registry.Registry
 	// hashing bounds concurrent password hashes: each takes ~19 MiB.
 	hashing chan struct{}
 	// dummyHash is verified against when a login names no user, so that
@@ -73,7 +77,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{store: cfg.Store, catalog: cfg.Catalog, log: cfg.Logger, now: cfg.Now,
-		sessionTTL: cfg.SessionTTL, limiter: cfg.Limiter, tester: cfg.Tester, hashing: make(chan struct{}, 2*runtime.NumCPU()),
+		sessionTTL: cfg.SessionTTL, limiter: cfg.Limiter, tester: cfg.Tester, registry: cfg.Registry, hashing: make(chan struct{}, 2*runtime.NumCPU()),
 		dummyHash: dummy}, nil
 }
 

@@ -110,3 +110,25 @@ func (h *handlers) TestProviderConfig(ctx context.Context, req apigen.TestProvid
 	}
 	return apigen.TestProviderConfig200JSONResponse(providerTestOut(res)), nil
 }
+
+// GetRegistry shows what the gateway routes to.
+func (h *handlers) GetRegistry(ctx context.Context, _ apigen.GetRegistryRequestObject) (apigen.GetRegistryResponseObject, error) {
+	v, err := h.ctl.Registry(ctx, actorFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	s := v.Snapshot
+	out := apigen.GetRegistry200JSONResponse{Version: int64(s.Version), StoreVersion: s.StoreVersion, BuiltAt: s.BuiltAt,
+		Reason: s.Reason, Models: s.Models, Providers: []apigen.RegistryProvider{}, Errors: []apigen.RegistryError{}}
+	for _, p := range s.Providers {
+		out.Providers = append(out.Providers, apigen.RegistryProvider{Id: p.ID, Slug: p.Slug, Protocol: apigen.Protocol(p.Protocol),
+			Keys: len(p.Keys), Models: p.Models})
+	}
+	for _, e := range s.Errors {
+		out.Errors = append(out.Errors, apigen.RegistryError{ProviderId: e.ProviderID, Provider: e.Provider, Message: e.Message})
+	}
+	if v.StaleError != "" {
+		out.Stale = &apigen.RegistryStale{Since: v.StaleSince, Error: v.StaleError}
+	}
+	return out, nil
+}

@@ -32,6 +32,8 @@ type AdapterFunc func(p *switchyard.Provider, cred switchyard.Credential, client
 type Provider struct {
 	*switchyard.Provider
 	Keys []Key
+	// Models is how many of its models are routable.
+	Models int
 }
 
 // Key is one usable credential of a provider.
@@ -55,12 +57,15 @@ type LoadError struct {
 
 // Snapshot is an immutable view of what the gateway may route to.
 type Snapshot struct {
-	Version   uint64
-	BuiltAt   time.Time
-	Reason    string
-	Providers []*Provider
-	Models    int
-	Errors    []LoadError
+	Version uint64
+	// StoreVersion is the store's change version the snapshot was built
+	// from (0 when the source does not count changes).
+	StoreVersion int64
+	BuiltAt      time.Time
+	Reason       string
+	Providers    []*Provider
+	Models       int
+	Errors       []LoadError
 
 	byID   map[string]*Provider
 	bySlug map[string]*Provider
@@ -172,6 +177,15 @@ func (r *Registry) Reload(ctx context.Context, reason string) error {
 }
 
 func (r *Registry) build(ctx context.Context, reason string) (*Snapshot, error) {
+	// Read the version first: a change committed while loading makes the
+	// next check reload again rather than be missed.
+	var storeVersion int64
+	if v, ok := r.source.(Versioned); ok {
+		var err error
+		if storeVersion, err = v.ChangeVersion(ctx); err != nil {
+			return nil, err
+		}
+	}
 	yes := true
 	var providers []*switchyard.Provider
 	f := switchyard.ProviderFilter{Enabled: &yes, ListOptions: switchyard.ListOptions{Limit: switchyard.MaxPageSize}}
@@ -199,7 +213,7 @@ func (r *Registry) build(ctx context.Context, reason string) (*Snapshot, error) 
 		}
 		mf.Cursor = page.NextCursor
 	}
-	s := &Snapshot{Version: r.version.Add(1), BuiltAt: r.now().UTC(), Reason: reason,
+	s := &Snapshot{Version: r.version.Add(1), StoreVersion: storeVersion, BuiltAt: r.now().UTC(), Reason: reason,
 		byID: map[string]*Provider{}, bySlug: map[string]*Provider{}, byName: map[string][]Route{},
 		byQualified: map[string][]Route{}, system: map[string]*Provider{}}
 	for _, p := range providers {
@@ -242,6 +256,7 @@ func (r *Registry) build(ctx context.Context, reason string) (*Snapshot, error) 
 		}
 		route := Route{Provider: rp, Model: m}
 		s.Models++
+		rp.Models++
 		names := append([]string{m.UpstreamID}, m.Aliases...)
 		for _, n := range names {
 			s.byName[n] = appendRoute(s.byName[n], route)

@@ -51,7 +51,9 @@ type DB struct {
 	*store
 	sql     *sql.DB
 	dialect dialect
-	log     *slog.Logger
+	// dsn is kept for connections of their own (LISTEN on PostgreSQL).
+	dsn string
+	log *slog.Logger
 }
 
 // Interface guard.
@@ -80,7 +82,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	out := &DB{sql: db, dialect: d, log: opts.Logger}
+	out := &DB{sql: db, dialect: d, log: opts.Logger, dsn: dsn}
 	out.store = &store{q: db, db: out, now: opts.Now}
 	return out, nil
 }

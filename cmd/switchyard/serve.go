@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/netguard"
 	"github.com/switchyard/switchyard/probe"
 	"github.com/switchyard/switchyard/provider/protocols"
+	"github.com/switchyard/switchyard/registry"
 )
 
 // serve runs the control plane until ctx is cancelled, then shuts down
@@ -73,7 +74,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		TokenHTTP: policy.Client(netguard.ClientOptions{Timeout: 30 * time.Second}),
 	}
 	tester := &probe.Tester{Policy: policy, NewAdapter: adapters.New}
-	ctl, err := control.New(control.Config{Store: db, Catalog: cat, Logger: log, Tester: tester})
+	// The registry is what the gateway routes by; changes made through the
+	// control plane rebuild it at once, and other replicas' changes arrive
+	// by notification (PostgreSQL) or the periodic version check.
+	reg := registry.New(registry.Config{Source: db, NewAdapter: adapters.New, Logger: log})
+	if err := reg.Reload(ctx, "start-up"); err != nil {
+		return fmt.Errorf("load the registry: %w", err)
+	}
+	ctl, err := control.New(control.Config{Store: reg.Track(db), Catalog: cat, Logger: log, Tester: tester, Registry: reg})
 	if err != nil {
 		return err
 	}
@@ -92,6 +100,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go ctl.PruneSessions(bg, 10*time.Minute)
+	go reg.Watch(bg, db, db.Listen, 5*time.Second)
 
 	var ready atomic.Bool
 	handler, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load, Control: ctl,

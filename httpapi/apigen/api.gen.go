@@ -857,6 +857,46 @@ type ProviderTest struct {
 	Stages []TestStage `json:"stages"`
 }
 
+// RegistryError defines model for RegistryError.
+type RegistryError struct {
+	Message    string `json:"message"`
+	Provider   string `json:"provider"`
+	ProviderId string `json:"provider_id"`
+}
+
+// RegistryProvider defines model for RegistryProvider.
+type RegistryProvider struct {
+	Id string `json:"id"`
+
+	// Keys Usable credentials.
+	Keys     int      `json:"keys"`
+	Models   int      `json:"models"`
+	Protocol Protocol `json:"protocol"`
+	Slug     string   `json:"slug"`
+}
+
+// RegistryStale Set while reloads fail and the last good snapshot serves.
+type RegistryStale struct {
+	Error string    `json:"error"`
+	Since time.Time `json:"since"`
+}
+
+// RegistryStatus defines model for RegistryStatus.
+type RegistryStatus struct {
+	BuiltAt   time.Time          `json:"built_at"`
+	Errors    []RegistryError    `json:"errors"`
+	Models    int                `json:"models"`
+	Providers []RegistryProvider `json:"providers"`
+	Reason    string             `json:"reason"`
+	Stale     *RegistryStale     `json:"stale,omitempty"`
+
+	// StoreVersion The configuration change counter it was built from.
+	StoreVersion int64 `json:"store_version"`
+
+	// Version The snapshot's number on this replica.
+	Version int64 `json:"version"`
+}
+
 // Role defines model for Role.
 type Role string
 
@@ -1526,6 +1566,9 @@ type ServerInterface interface {
 	// TestProvider Test a provider's connectivity
 	// (POST /providers/{id}/test)
 	TestProvider(w http.ResponseWriter, r *http.Request, id ID, params TestProviderParams)
+	// GetRegistry What the gateway routes to
+	// (GET /registry)
+	GetRegistry(w http.ResponseWriter, r *http.Request)
 	// DeleteSession Log out
 	// (DELETE /session)
 	DeleteSession(w http.ResponseWriter, r *http.Request, params DeleteSessionParams)
@@ -1721,6 +1764,12 @@ func (_ Unimplemented) BulkProviderModels(w http.ResponseWriter, r *http.Request
 // TestProvider Test a provider's connectivity
 // (POST /providers/{id}/test)
 func (_ Unimplemented) TestProvider(w http.ResponseWriter, r *http.Request, id ID, params TestProviderParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetRegistry What the gateway routes to
+// (GET /registry)
+func (_ Unimplemented) GetRegistry(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3216,6 +3265,20 @@ func (siw *ServerInterfaceWrapper) TestProvider(w http.ResponseWriter, r *http.R
 	handler.ServeHTTP(w, r)
 }
 
+// GetRegistry operation middleware
+func (siw *ServerInterfaceWrapper) GetRegistry(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetRegistry(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // DeleteSession operation middleware
 func (siw *ServerInterfaceWrapper) DeleteSession(w http.ResponseWriter, r *http.Request) {
 
@@ -4295,6 +4358,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Delete(options.BaseURL+"/tokens/{id}", wrapper.RevokeToken)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/registry", wrapper.GetRegistry)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/audit", wrapper.ListAudit)
@@ -5454,6 +5520,44 @@ func (response TestProviderdefaultApplicationProblemPlusJSONResponse) VisitTestP
 	return err
 }
 
+type GetRegistryRequestObject struct {
+}
+
+type GetRegistryResponseObject interface {
+	VisitGetRegistryResponse(w http.ResponseWriter) error
+}
+
+type GetRegistry200JSONResponse RegistryStatus
+
+func (response GetRegistry200JSONResponse) VisitGetRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRegistrydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetRegistrydefaultApplicationProblemPlusJSONResponse) VisitGetRegistryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteSessionRequestObject struct {
 	Params DeleteSessionParams
 }
@@ -6312,6 +6416,9 @@ type StrictServerInterface interface {
 	// TestProvider Test a provider's connectivity
 	// (POST /providers/{id}/test)
 	TestProvider(ctx context.Context, request TestProviderRequestObject) (TestProviderResponseObject, error)
+	// GetRegistry What the gateway routes to
+	// (GET /registry)
+	GetRegistry(ctx context.Context, request GetRegistryRequestObject) (GetRegistryResponseObject, error)
 	// DeleteSession Log out
 	// (DELETE /session)
 	DeleteSession(ctx context.Context, request DeleteSessionRequestObject) (DeleteSessionResponseObject, error)
@@ -7067,6 +7174,30 @@ func (sh *strictHandler) TestProvider(w http.ResponseWriter, r *http.Request, id
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(TestProviderResponseObject); ok {
 		if err := validResponse.VisitTestProviderResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetRegistry operation middleware
+func (sh *strictHandler) GetRegistry(w http.ResponseWriter, r *http.Request) {
+	var request GetRegistryRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRegistry(ctx, request.(GetRegistryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRegistry")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetRegistryResponseObject); ok {
+		if err := validResponse.VisitGetRegistryResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -29,6 +29,9 @@ type Backend struct {
 	Name string
 	// Open returns a new empty database; it is closed when the test ends.
 	Open func(t testing.TB) *sqlstore.DB
+	// OpenPair returns two handles on one new database, as two replicas
+	// would have.
+	OpenPair func(t testing.TB) (*sqlstore.DB, *sqlstore.DB)
 	// Dump returns everything the database holds, as stored.
 	Dump func(t testing.TB, db *sqlstore.DB) []byte
 }
@@ -56,6 +59,11 @@ func SQLite() Backend {
 			t.Helper()
 			path := filepath.Join(t.TempDir(), "switchyard.db")
 			return openMigrated(t, "sqlite://"+path)
+		},
+		OpenPair: func(t testing.TB) (*sqlstore.DB, *sqlstore.DB) {
+			t.Helper()
+			path := filepath.Join(t.TempDir(), "switchyard.db")
+			return openMigrated(t, "sqlite://"+path), openMigrated(t, "sqlite://"+path)
 		},
 		Dump: func(t testing.TB, db *sqlstore.DB) []byte {
 			t.Helper()
@@ -86,35 +94,12 @@ func Postgres() Backend {
 		Name: "postgres",
 		Open: func(t testing.TB) *sqlstore.DB {
 			t.Helper()
-			base := os.Getenv(PostgresURLEnv)
-			if base == "" {
-				t.Skipf("%s is not set; PostgreSQL tests skipped", PostgresURLEnv)
-			}
-			schema := "t_" + randomHex(t, 8)
-			admin, err := sql.Open("pgx", base)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer admin.Close()
-			if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-				t.Fatalf("create schema: %v", err)
-			}
-			t.Cleanup(func() {
-				admin, err := sql.Open("pgx", base)
-				if err != nil {
-					return
-				}
-				defer admin.Close()
-				_, _ = admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-			})
-			u, err := url.Parse(base)
-			if err != nil {
-				t.Fatal(err)
-			}
-			q := u.Query()
-			q.Set("search_path", schema)
-			u.RawQuery = q.Encode()
-			return openMigrated(t, u.String())
+			return openMigrated(t, postgresSchema(t))
+		},
+		OpenPair: func(t testing.TB) (*sqlstore.DB, *sqlstore.DB) {
+			t.Helper()
+			u := postgresSchema(t)
+			return openMigrated(t, u), openMigrated(t, u)
 		},
 		Dump: func(t testing.TB, db *sqlstore.DB) []byte {
 			t.Helper()
@@ -142,6 +127,42 @@ func Postgres() Backend {
 			return out.Bytes()
 		},
 	}
+}
+
+// postgresSchema creates a schema of its own for the test in the server
+// named by SWITCHYARD_TEST_POSTGRES_URL and returns a URL that uses it; it
+// skips the test when that is unset.
+func postgresSchema(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresURLEnv)
+	if base == "" {
+		t.Skipf("%s is not set; PostgreSQL tests skipped", PostgresURLEnv)
+	}
+	schema := "t_" + randomHex(t, 8)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		_, _ = admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func openMigrated(t testing.TB, dbURL string) *sqlstore.DB {
