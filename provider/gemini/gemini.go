@@ -37,6 +37,7 @@
 package gemini
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -114,6 +115,9 @@ func New(cfg provider.Config) (provider.Adapter, error) {
 		}
 	}
 	cfg.Provider = &p
+	if cfg.HTTP != nil {
+		cfg.HTTP = retryInfo{cfg.HTTP}
+	}
 	c, err := cfg.Client(provider.GooglePlacement, parseError)
 	if err != nil {
 		return nil, err
@@ -133,9 +137,42 @@ type googleError struct {
 	Message string `json:"message"`
 	Status  string `json:"status"`
 	Details []struct {
-		Type   string `json:"@type"`
-		Reason string `json:"reason"`
+		Type       string `json:"@type"`
+		Reason     string `json:"reason"`
+		RetryDelay string `json:"retryDelay"`
 	} `json:"details"`
+}
+
+// retryInfo passes the delay of a 429's RetryInfo detail on as a
+// Retry-After-Ms header when the answer has no Retry-After: Google states
+// how long to wait in the body ("retryDelay": "2.5s"), which
+// provider.ErrorParser cannot return.
+type retryInfo struct{ provider.Doer }
+
+func (d retryInfo) Do(req *http.Request) (*http.Response, error) {
+	res, err := d.Doer.Do(req)
+	if err != nil || res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") != "" {
+		return res, err
+	}
+	body, rerr := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	res.Body.Close()
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	if rerr != nil {
+		return res, nil
+	}
+	var e struct {
+		Error googleError `json:"error"`
+	}
+	_ = json.Unmarshal(body, &e)
+	for _, d := range e.Error.Details {
+		if !strings.HasSuffix(d.Type, "google.rpc.RetryInfo") {
+			continue
+		}
+		if secs, err := strconv.ParseFloat(strings.TrimSuffix(d.RetryDelay, "s"), 64); err == nil && secs > 0 {
+			res.Header.Set("Retry-After-Ms", strconv.FormatInt(int64(secs*1000), 10))
+		}
+	}
+	return res, nil
 }
 
 // parseError reads Google's error shape; the type is the status

@@ -380,3 +380,24 @@ func TestFaults(t *testing.T) {
 
 	assertNoKeyInURLs(t, f)
 }
+
+type stubDoer struct{ res *http.Response }
+
+func (s stubDoer) Do(*http.Request) (*http.Response, error) { return s.res, nil }
+
+// A 429 without Retry-After takes its delay from the RetryInfo detail.
+func TestRetryInfo(t *testing.T) {
+	body := `{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED","details":[
+		{"@type":"type.googleapis.com/google.rpc.QuotaFailure"},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"2.5s"}]}}`
+	res := &http.Response{StatusCode: 429, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}
+	a, err := New(provider.Config{Provider: &switchyard.Provider{Protocol: switchyard.ProtocolGemini, BaseURL: "https://x"},
+		Credential: switchyard.Credential{Method: switchyard.AuthAPIKey, Secrets: map[string]switchyard.Secret{"api_key": switchyard.NewSecret(key)}},
+		HTTP:       stubDoer{res}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Chat(context.Background(), ask(flash, "hi"))
+	if e := assertError(t, err, provider.CodeRateLimited, 429, "RESOURCE_EXHAUSTED"); e.RetryAfter != 2500*time.Millisecond || e.Message != "Quota exceeded" {
+		t.Errorf("%+v", e)
+	}
+}
