@@ -44,8 +44,9 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod+"/provider/ollama", mod, mod+"/provider")
 	rule(mod+"/provider/bedrock", mod, mod+"/provider")
 	rule(mod+"/registry", mod, mod+"/provider")
+	rule(mod+"/provider/gemini", mod, mod+"/provider")
 	rule(mod+"/provider/protocols", mod, mod+"/provider", mod+"/provider/anthropic", mod+"/provider/azure",
-		mod+"/provider/bedrock", mod+"/provider/ollama", mod+"/provider/openai", mod+"/provider/tokenauth")
+		mod+"/provider/bedrock", mod+"/provider/gemini", mod+"/provider/ollama", mod+"/provider/openai", mod+"/provider/tokenauth")
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)

@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/provider/anthropic"
 	"github.com/switchyard/switchyard/provider/azure"
 	"github.com/switchyard/switchyard/provider/bedrock"
+	"github.com/switchyard/switchyard/provider/gemini"
 	"github.com/switchyard/switchyard/provider/ollama"
 	"github.com/switchyard/switchyard/provider/openai"
 	"github.com/switchyard/switchyard/provider/tokenauth"
@@ -45,6 +46,8 @@ func (f *Factory) New(p *switchyard.Provider, cred switchyard.Credential, client
 		return anthropic.New(cfg)
 	case switchyard.ProtocolBedrock:
 		return bedrock.New(cfg)
+	case switchyard.ProtocolGemini, switchyard.ProtocolVertex:
+		return gemini.New(cfg)
 	case switchyard.ProtocolOllama:
 		return ollama.New(cfg)
 	}

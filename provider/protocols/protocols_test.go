@@ -2,9 +2,19 @@ package protocols_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/switchyard/switchyard"
@@ -28,6 +38,8 @@ func secrets(kv ...string) map[string]switchyard.Secret {
 // one is refused as an auth failure.
 func TestEveryProtocolThroughTheFactory(t *testing.T) {
 	const key = "sk-factory-test-key-0123456789"
+	gcpKey, otherKey := rsaKey(t), rsaKey(t)
+	tokens := newGCPTokenServer(t, &gcpKey.PublicKey, "ya29.factory-token")
 	tests := []struct {
 		name     string
 		upstream http.Handler
@@ -59,12 +71,22 @@ func TestEveryProtocolThroughTheFactory(t *testing.T) {
 				Secrets: secrets("access_key_id", "AKIAFACTORYTEST", "secret_access_key", key)},
 			&switchyard.Credential{Name: "k", Method: switchyard.AuthAWSSigV4, Config: map[string]string{"region": "eu-west-1"},
 				Secrets: secrets("access_key_id", "AKIAFACTORYTEST", "secret_access_key", "wrong-secret")}, provider.CodeForbidden},
+		{"gemini", fake.NewGemini(fake.GeminiConfig{APIKeys: []string{key}}), switchyard.ProtocolGemini, "/v1beta", fake.DefaultGeminiModels[0], nil,
+			switchyard.Credential{Name: "k", Method: switchyard.AuthAPIKey, Secrets: secrets("api_key", key)},
+			&switchyard.Credential{Name: "k", Method: switchyard.AuthAPIKey, Secrets: secrets("api_key", "AIza-wrong")}, provider.CodeAuth},
+		{"vertex with a service account", fake.NewGemini(fake.GeminiConfig{Vertex: true, Tokens: []string{"ya29.factory-token"}, Project: "proj-1", Location: "us-central1"}),
+			switchyard.ProtocolVertex, "/v1/projects/{project}/locations/{location}", fake.DefaultGeminiModels[0], map[string]string{"project": "proj-1"},
+			switchyard.Credential{Name: "k", Method: switchyard.AuthGCPServiceAccount, Secrets: secrets("service_account_json", serviceAccount(t, gcpKey, tokens.URL+"/token"))},
+			&switchyard.Credential{Name: "k", Method: switchyard.AuthGCPServiceAccount, Secrets: secrets("service_account_json", serviceAccount(t, otherKey, tokens.URL+"/token"))},
+			provider.CodeAuth},
 	}
 	pol, err := netguard.NewPolicy([]string{"127.0.0.1/32"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &protocols.Factory{HTTP: pol.Client(netguard.ClientOptions{}), TokenHTTP: pol.Client(netguard.ClientOptions{})}
+	roots := x509.NewCertPool()
+	roots.AddCert(tokens.Certificate())
+	f := &protocols.Factory{HTTP: pol.Client(netguard.ClientOptions{}), TokenHTTP: pol.Client(netguard.ClientOptions{RootCAs: roots})}
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +141,70 @@ func TestEveryProtocolThroughTheFactory(t *testing.T) {
 			}
 		})
 	}
-	if _, err := f.New(&switchyard.Provider{Protocol: switchyard.ProtocolGemini, BaseURL: "https://x"}, switchyard.Credential{}, nil); err == nil {
+	if _, err := f.New(&switchyard.Provider{Protocol: "no_such_protocol", BaseURL: "https://x"}, switchyard.Credential{}, nil); err == nil {
 		t.Fatal("a protocol without an adapter was built")
 	}
+	if tokens.exchanged.Load() == 0 {
+		t.Fatal("no service account token was exchanged")
+	}
+}
+
+func rsaKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// serviceAccount is a service account key file whose token_uri is tokenURI.
+func serviceAccount(t *testing.T, k *rsa.PrivateKey, tokenURI string) string {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]string{"type": "service_account", "project_id": "proj-1", "private_key_id": "kid-1",
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": "gateway@proj-1.iam.gserviceaccount.com", "token_uri": tokenURI})
+	return string(b)
+}
+
+type gcpTokenServer struct {
+	*httptest.Server
+	exchanged atomic.Int32
+}
+
+// newGCPTokenServer is an OAuth2 token endpoint (HTTPS, as tokenauth
+// requires) that exchanges a JWT bearer assertion signed by pub for token,
+// and refuses any other as Google does (400 invalid_grant).
+func newGCPTokenServer(t *testing.T, pub *rsa.PublicKey, token string) *gcpTokenServer {
+	ts := &gcpTokenServer{}
+	ts.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.ParseForm() != nil || r.PostForm.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" || !verifyJWT(r.PostForm.Get("assertion"), pub) {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`)
+			return
+		}
+		ts.exchanged.Add(1)
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// verifyJWT checks an RS256 assertion's signature.
+func verifyJWT(jwt string, pub *rsa.PublicKey) bool {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return false
+	}
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	return rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig) == nil
 }
