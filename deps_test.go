@@ -44,6 +44,7 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod+"/provider/ollama", mod, mod+"/provider")
 	rule(mod+"/provider/bedrock", mod, mod+"/provider")
 	rule(mod+"/registry", mod, mod+"/provider")
+	rule(mod+"/gateway", mod, mod+"/provider", mod+"/registry")
 	rule(mod+"/provider/gemini", mod, mod+"/provider")
 	rule(mod+"/provider/protocols", mod, mod+"/provider", mod+"/provider/anthropic", mod+"/provider/azure",
 		mod+"/provider/bedrock", mod+"/provider/gemini", mod+"/provider/ollama", mod+"/provider/openai", mod+"/provider/tokenauth")

@@ -49,8 +49,11 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	}
-	for _, f := range e.Fields {
-		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Message)
+	// A single problem is already spelled out in the message.
+	if len(e.Fields) > 1 {
+		for _, f := range e.Fields {
+			fmt.Fprintf(&b, "; %s: %s", f.Field, f.Message)
+		}
 	}
 	if e.Err != nil {
 		b.WriteString(": ")

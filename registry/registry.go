@@ -19,10 +19,11 @@ import (
 	"github.com/switchyard/switchyard/provider"
 )
 
-// Source is where the registry reads providers and models from.
+// Source is where the registry reads providers, models and connections.
 type Source interface {
 	ListProviders(ctx context.Context, f switchyard.ProviderFilter) (switchyard.Page[*switchyard.Provider], error)
 	ListModels(ctx context.Context, f switchyard.ModelFilter) (switchyard.Page[*switchyard.Model], error)
+	ListConnections(ctx context.Context, f switchyard.ConnectionFilter) (switchyard.Page[*switchyard.Connection], error)
 }
 
 // AdapterFunc builds the adapter of a provider's credential.
@@ -76,6 +77,19 @@ type Snapshot struct {
 	byQualified map[string][]Route
 	// system maps a built-in provider type to its system provider.
 	system map[string]*Provider
+	// routes holds every route once, in provider then model creation order.
+	routes []Route
+	// connections maps a gateway key's hash to its enabled connection.
+	connections map[string]*switchyard.Connection
+	// Connections is how many enabled connections the snapshot holds.
+	Connections int
+}
+
+// Connection returns the enabled connection whose gateway key hashes to
+// keyHash.
+func (s *Snapshot) Connection(keyHash string) (*switchyard.Connection, bool) {
+	c, ok := s.connections[keyHash]
+	return c, ok
 }
 
 // Resolve returns the routes for a model name: an alias, an upstream id,
@@ -86,6 +100,9 @@ func (s *Snapshot) Resolve(name string) []Route {
 	}
 	return s.byName[name]
 }
+
+// Routes returns every routable model once; the caller must not change it.
+func (s *Snapshot) Routes() []Route { return s.routes }
 
 // Provider returns an enabled provider by id.
 func (s *Snapshot) Provider(id string) (*Provider, bool) {
@@ -140,7 +157,8 @@ func New(cfg Config) *Registry {
 	}
 	r := &Registry{source: cfg.Source, newAdapter: cfg.NewAdapter, log: cfg.Logger, now: cfg.Now}
 	r.cur.Store(&Snapshot{Reason: "empty", byID: map[string]*Provider{}, bySlug: map[string]*Provider{},
-		byName: map[string][]Route{}, byQualified: map[string][]Route{}, system: map[string]*Provider{}})
+		byName: map[string][]Route{}, byQualified: map[string][]Route{}, system: map[string]*Provider{},
+		connections: map[string]*switchyard.Connection{}})
 	return r
 }
 
@@ -215,7 +233,24 @@ func (r *Registry) build(ctx context.Context, reason string) (*Snapshot, error) 
 	}
 	s := &Snapshot{Version: r.version.Add(1), StoreVersion: storeVersion, BuiltAt: r.now().UTC(), Reason: reason,
 		byID: map[string]*Provider{}, bySlug: map[string]*Provider{}, byName: map[string][]Route{},
-		byQualified: map[string][]Route{}, system: map[string]*Provider{}}
+		byQualified: map[string][]Route{}, system: map[string]*Provider{}, connections: map[string]*switchyard.Connection{}}
+	cf := switchyard.ConnectionFilter{ListOptions: switchyard.ListOptions{Limit: switchyard.MaxPageSize}}
+	for {
+		page, err := r.source.ListConnections(ctx, cf)
+		if err != nil {
+			return nil, fmt.Errorf("list connections: %w", err)
+		}
+		for _, c := range page.Items {
+			if c.Enabled {
+				s.connections[c.KeyHash] = c
+			}
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cf.Cursor = page.NextCursor
+	}
+	s.Connections = len(s.connections)
 	for _, p := range providers {
 		rp := &Provider{Provider: p}
 		creds := p.Credentials
@@ -255,6 +290,7 @@ func (r *Registry) build(ctx context.Context, reason string) (*Snapshot, error) 
 			continue
 		}
 		route := Route{Provider: rp, Model: m}
+		s.routes = append(s.routes, route)
 		s.Models++
 		rp.Models++
 		names := append([]string{m.UpstreamID}, m.Aliases...)

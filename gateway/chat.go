@@ -1,0 +1,345 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/switchyard/switchyard"
+	"github.com/switchyard/switchyard/provider"
+	"github.com/switchyard/switchyard/registry"
+)
+
+// chat serves POST /v1/chat/completions.
+func (g *Gateway) chat(w http.ResponseWriter, r *http.Request) {
+	start := g.cfg.Now()
+	snap := g.cfg.Registry.Current()
+	conn, ok := g.authenticate(w, r, snap)
+	if !ok {
+		return
+	}
+	u := Usage{At: start, RequestID: newID("req_"), ConnectionID: conn.ID, UserID: conn.OwnerID}
+	if !g.rateLimit(w, conn) {
+		g.finish(&u, start, "error", "rate_limit_exceeded", http.StatusTooManyRequests)
+		return
+	}
+	var req chatRequest
+	if !g.readBody(w, r, &req) {
+		g.finish(&u, start, "error", "invalid_request", http.StatusBadRequest)
+		return
+	}
+	u.Model, u.Stream = req.Model, req.Stream
+	if req.Model == "" {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "missing_model", "model", "model is required")
+		g.finish(&u, start, "error", "invalid_request", http.StatusBadRequest)
+		return
+	}
+	routes, err := routesFor(snap, conn, req.Model)
+	if err != nil {
+		g.clientError(w, &u, start, err)
+		return
+	}
+	ireq, err := req.toInternal(routes[0].Model.UpstreamID)
+	if err != nil {
+		g.clientError(w, &u, start, err)
+		return
+	}
+	w.Header().Set("X-Request-Id", u.RequestID)
+	if req.Stream {
+		g.stream(w, r, &u, start, ireq, routes, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		return
+	}
+	g.complete(w, r, &u, start, ireq, routes)
+}
+
+// clientError answers a request the client got wrong.
+func (g *Gateway) clientError(w http.ResponseWriter, u *Usage, start time.Time, err error) {
+	var br *badRequest
+	if !errors.As(err, &br) {
+		writeError(w, http.StatusInternalServerError, "api_error", "internal", "", "internal error")
+		g.finish(u, start, "error", "internal", http.StatusInternalServerError)
+		return
+	}
+	status, code := br.status, br.code
+	if status == 0 {
+		status, code = http.StatusBadRequest, "invalid_request"
+	}
+	writeError(w, status, "invalid_request_error", code, br.param, br.msg)
+	g.finish(u, start, "error", code, status)
+}
+
+// attempt runs fn over the candidates until one succeeds, the error is not
+// retryable, or the attempts or the retry budget run out. fn returns
+// whether it has started answering the client (after which nothing is
+// retried).
+func (g *Gateway) attempt(ctx context.Context, u *Usage, routes []registry.Route, fn func(c candidate) (started bool, err error)) error {
+	deadline := g.cfg.Now().Add(g.cfg.RetryBudget)
+	var last error
+	for _, c := range g.candidates(routes) {
+		if u.Attempts >= g.cfg.MaxAttempts || ctx.Err() != nil {
+			break
+		}
+		b := g.breaker(c.route.Provider.ID)
+		done, err := b.Allow()
+		if err != nil {
+			if last == nil {
+				last = &provider.Error{Code: provider.CodeUnavailable, Message: "the provider's circuit breaker is open after repeated failures"}
+			}
+			continue
+		}
+		u.Attempts++
+		u.ProviderID, u.ModelID, u.UpstreamModel = c.route.Provider.ID, c.route.Model.ID, c.route.Model.UpstreamID
+		started, err := fn(c)
+		done(breakerOutcome(err))
+		if err == nil || started {
+			return err
+		}
+		last = err
+		g.cool(c.key, err)
+		if !retryable(err) {
+			return err
+		}
+		if e, ok := provider.AsError(err); ok && e.RetryAfter > 0 && g.cfg.Now().Add(e.RetryAfter).After(deadline) {
+			// Waiting is not worth it; another key or provider may answer now.
+			continue
+		}
+		if g.cfg.Now().After(deadline) {
+			break
+		}
+	}
+	if last == nil {
+		last = &provider.Error{Code: provider.CodeUnavailable, Message: "no provider serving this model can take requests now"}
+	}
+	return last
+}
+
+// complete answers a non-streaming request.
+func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, u *Usage, start time.Time, ireq *provider.ChatRequest, routes []registry.Route) {
+	var res *provider.ChatResponse
+	var used registry.Route
+	err := g.attempt(r.Context(), u, routes, func(c candidate) (bool, error) {
+		ireq.Model = c.route.Model.UpstreamID
+		var err error
+		res, err = c.key.Adapter.Chat(r.Context(), ireq)
+		used = c.route
+		return false, err
+	})
+	if err != nil {
+		g.failed(w, r, u, start, err)
+		return
+	}
+	u.InputTokens, u.OutputTokens, u.CachedInputTokens = res.Usage.InputTokens, res.Usage.OutputTokens, res.Usage.CachedInputTokens
+	u.CostUSD = cost(used.Model.Pricing, res.Usage)
+	body, err := json.Marshal(responseOut(res, "chatcmpl-"+u.RequestID[4:], u.Model, start.Unix()))
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "api_error", "internal", "", "internal error")
+		g.finish(u, start, "error", "internal", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+	g.finish(u, start, "ok", "", http.StatusOK)
+}
+
+// failed answers an upstream failure before any byte went out.
+func (g *Gateway) failed(w http.ResponseWriter, r *http.Request, u *Usage, start time.Time, err error) {
+	if r.Context().Err() != nil {
+		g.finish(u, start, "cancelled", "client_closed", 499)
+		return
+	}
+	status, class := upstreamError(w, err)
+	g.finish(u, start, "error", class, status)
+}
+
+// stream answers a streaming request as server-sent events, each chunk
+// written and flushed as it comes.
+func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *Usage, start time.Time, ireq *provider.ChatRequest, routes []registry.Route, includeUsage bool) {
+	flusher, _ := w.(http.Flusher)
+	ctx := r.Context()
+	id := "chatcmpl-" + u.RequestID[4:]
+	var used registry.Route
+	var st provider.ChatStream
+	var first *provider.ChatChunk
+	err := g.attempt(ctx, u, routes, func(c candidate) (bool, error) {
+		ireq.Model = c.route.Model.UpstreamID
+		s, err := c.key.Adapter.ChatStream(ctx, ireq)
+		if err != nil {
+			return false, err
+		}
+		// Nothing has gone to the client until the first chunk arrives, so
+		// a failure up to here may still be retried elsewhere.
+		ch, err := s.Recv()
+		if err != nil && err != io.EOF {
+			s.Close()
+			return false, err
+		}
+		st, first, used = s, ch, c.route
+		return false, nil
+	})
+	if err != nil {
+		g.failed(w, r, u, start, err)
+		return
+	}
+	defer st.Close()
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	enc := chunkWriter{w: w, f: flusher, id: id, model: u.Model, created: start.Unix()}
+	var total provider.Usage
+	var finish provider.FinishReason
+	roleSent := false
+	handle := func(c *provider.ChatChunk) {
+		if c == nil {
+			return
+		}
+		if u.TTFTMS == 0 && (c.Text != "" || len(c.ToolCalls) > 0) {
+			u.TTFTMS = g.cfg.Now().Sub(start).Milliseconds()
+		}
+		if c.Usage != nil {
+			total = *c.Usage
+		}
+		if c.FinishReason != "" {
+			finish = c.FinishReason
+		}
+		if c.Text != "" || len(c.ToolCalls) > 0 || !roleSent {
+			enc.delta(c, !roleSent)
+			roleSent = true
+		}
+	}
+	handle(first)
+	var streamErr error
+	for first != nil {
+		c, err := st.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			streamErr = err
+			break
+		}
+		handle(c)
+	}
+	u.InputTokens, u.OutputTokens, u.CachedInputTokens = total.InputTokens, total.OutputTokens, total.CachedInputTokens
+	u.CostUSD = cost(used.Model.Pricing, total)
+	if streamErr != nil {
+		if ctx.Err() != nil {
+			g.finish(u, start, "cancelled", "client_closed", 499)
+			return
+		}
+		// The answer has begun: no retry. Tell the client in the stream.
+		e, _ := provider.AsError(streamErr)
+		class, msg := provider.CodeNetwork, "the upstream stream failed"
+		if e != nil {
+			class, msg = e.Code, "upstream: "+e.Message
+		}
+		enc.error(class, msg)
+		g.finish(u, start, "error", class, http.StatusOK)
+		return
+	}
+	if finish == "" {
+		finish = provider.FinishStop
+	}
+	enc.finish(finish)
+	if includeUsage {
+		enc.usage(total)
+	}
+	enc.done()
+	g.finish(u, start, "ok", "", http.StatusOK)
+}
+
+// chunkWriter writes chat.completion.chunk events.
+type chunkWriter struct {
+	w       http.ResponseWriter
+	f       http.Flusher
+	id      string
+	model   string
+	created int64
+}
+
+func (c chunkWriter) event(v any) {
+	b, _ := json.Marshal(v)
+	buf := make([]byte, 0, len(b)+8)
+	buf = append(buf, "data: "...)
+	buf = append(buf, b...)
+	buf = append(buf, '\n', '\n')
+	_, _ = c.w.Write(buf)
+	if c.f != nil {
+		c.f.Flush()
+	}
+}
+
+func (c chunkWriter) base() chatResponse {
+	return chatResponse{ID: c.id, Object: "chat.completion.chunk", Created: c.created, Model: c.model}
+}
+
+func (c chunkWriter) delta(ch *provider.ChatChunk, withRole bool) {
+	d := &respMessage{}
+	if withRole {
+		d.Role = "assistant"
+	}
+	if ch.Text != "" || (withRole && len(ch.ToolCalls) == 0) {
+		t := ch.Text
+		d.Content = &t
+	}
+	for _, tc := range ch.ToolCalls {
+		i := tc.Index
+		wt := wireToolCall{Index: &i, ID: tc.ID}
+		if tc.ID != "" {
+			wt.Type = "function"
+		}
+		wt.Function.Name, wt.Function.Arguments = tc.Name, tc.Arguments
+		d.ToolCalls = append(d.ToolCalls, wt)
+	}
+	r := c.base()
+	r.Choices = []respChoice{{Delta: d}}
+	c.event(r)
+}
+
+func (c chunkWriter) finish(f provider.FinishReason) {
+	r := c.base()
+	r.Choices = []respChoice{{Delta: &respMessage{}, FinishReason: finishOut(f)}}
+	c.event(r)
+}
+
+func (c chunkWriter) usage(u provider.Usage) {
+	r := c.base()
+	r.Choices = []respChoice{}
+	r.Usage = usageOut(u)
+	c.event(r)
+}
+
+func (c chunkWriter) error(code, msg string) {
+	c.event(wireError{Error: wireErrorBody{Message: msg, Type: "api_error", Code: &code}})
+}
+
+func (c chunkWriter) done() {
+	_, _ = c.w.Write([]byte("data: [DONE]\n\n"))
+	if c.f != nil {
+		c.f.Flush()
+	}
+}
+
+// cost prices usage in US dollars; cached input is priced at the cache
+// read price when the model has one.
+func cost(p switchyard.Pricing, u provider.Usage) float64 {
+	cached := u.CachedInputTokens
+	if p.CacheReadPerMTok == 0 {
+		cached = 0
+	}
+	in := float64(u.InputTokens-cached) * p.InputPerMTok
+	in += float64(cached) * p.CacheReadPerMTok
+	return (in + float64(u.OutputTokens)*p.OutputPerMTok) / 1e6
+}
+
+// finish completes and records the usage of a request.
+func (g *Gateway) finish(u *Usage, start time.Time, status, class string, httpStatus int) {
+	u.LatencyMS = g.cfg.Now().Sub(start).Milliseconds()
+	u.Status, u.ErrorClass, u.HTTPStatus = status, class, httpStatus
+	g.cfg.Record(*u)
+}
