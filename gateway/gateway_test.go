@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -35,6 +36,7 @@ type rig struct {
 
 	mu    sync.Mutex
 	usage []gateway.Usage
+	read  int // records already returned by lastUsage
 }
 
 func newRig(t *testing.T) *rig {
@@ -126,11 +128,24 @@ func (r *rig) client(key string) openai.Client {
 	return openai.NewClient(option.WithBaseURL(r.gw.URL+"/v1"), option.WithAPIKey(key), option.WithMaxRetries(0))
 }
 
+// lastUsage returns the newest usage record. Records are made after the
+// answer is written, so it waits briefly for one newer than the last read.
 func (r *rig) lastUsage() gateway.Usage {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.usage) == 0 {
-		r.t.Fatal("no usage recorded")
+	r.t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		r.mu.Lock()
+		n := len(r.usage)
+		if n > r.read {
+			r.read = n
+			u := r.usage[n-1]
+			r.mu.Unlock()
+			return u
+		}
+		r.mu.Unlock()
+		if time.Now().After(deadline) {
+			r.t.Fatal("no new usage record")
+		}
+		time.Sleep(time.Millisecond)
 	}
-	return r.usage[len(r.usage)-1]
 }
