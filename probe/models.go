@@ -324,3 +324,7 @@ func testPNG() []byte {
 	_ = png.Encode(&b, img)
 	return b.Bytes()
 }
+
+// Describe is an error's message with any credential in it redacted, for
+// answers and logs.
+func Describe(err error) string { return netguard.Redact(err).Error() }
