@@ -30,7 +30,7 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod+"/auth", mod)
 	rule(mod + "/httpapi/apigen")
 	rule(mod+"/httpapi", mod, mod+"/api", mod+"/apidocs", mod+"/httpapi/apigen", mod+"/auth", mod+"/catalog", mod+"/control")
-	rule(mod+"/control", mod, mod+"/auth", mod+"/catalog", mod+"/registry")
+	rule(mod+"/control", mod, mod+"/auth", mod+"/catalog", mod+"/probe", mod+"/provider", mod+"/registry")
 	rule(mod + "/apidocs")
 	rule(mod+"/provider", mod, mod+"/netguard")
 	rule(mod+"/netguard", mod)

@@ -188,17 +188,65 @@ type TestResult struct {
 	Code      string    `json:"code,omitempty"`
 	Message   string    `json:"message,omitempty"`
 	LatencyMS int64     `json:"latency_ms"`
+	// TTFTMS is the time to the first streamed token (0: not measured).
+	TTFTMS       int64 `json:"ttft_ms,omitempty"`
+	InputTokens  int   `json:"input_tokens,omitempty"`
+	OutputTokens int   `json:"output_tokens,omitempty"`
+	// Checks verify the capabilities the model declares, one per
+	// capability (see CapabilityChecks).
+	Checks []CapabilityCheck `json:"checks,omitempty"`
 }
 
-// BenchmarkResult is the outcome of the last benchmark of a model.
+// Outcomes of a capability check.
+const (
+	// CheckVerified: a real call showed the capability.
+	CheckVerified = "verified"
+	// CheckUnsupported: the provider refused the call, or answered without
+	// the feature where it had to show it.
+	CheckUnsupported = "unsupported"
+	// CheckUnknown: not tried, or the answer was inconclusive.
+	CheckUnknown = "unknown"
+)
+
+// CapabilityChecks names the capabilities a model test verifies.
+var CapabilityChecks = []string{"streaming", "tools", "json_mode", "vision", "embeddings"}
+
+// CapabilityCheck is what a model test found out about one capability,
+// beside what the model declares.
+type CapabilityCheck struct {
+	Name     string `json:"name"`
+	Declared bool   `json:"declared"`
+	Result   string `json:"result"`
+	Message  string `json:"message,omitempty"`
+}
+
+// Benchmark run statuses.
+const (
+	BenchmarkRunning   = "running"
+	BenchmarkCompleted = "completed"
+	BenchmarkCancelled = "cancelled"
+)
+
+// BenchmarkResult is the outcome of a benchmark of a model: the last one on
+// the model, and every one in its history. Latencies are of whole requests
+// that succeeded; TTFTMS is the median time to the first streamed token.
 type BenchmarkResult struct {
-	At           time.Time `json:"at"`
-	Requests     int       `json:"requests"`
-	Errors       int       `json:"errors"`
-	P50MS        float64   `json:"p50_ms"`
-	P95MS        float64   `json:"p95_ms"`
-	TTFTMS       float64   `json:"ttft_ms"`
-	TokensPerSec float64   `json:"tokens_per_s"`
+	ID          string    `json:"id,omitempty"`
+	ModelID     string    `json:"model_id,omitempty"`
+	At          time.Time `json:"at"`
+	Status      string    `json:"status,omitempty"`
+	Requests    int       `json:"requests"`
+	Concurrency int       `json:"concurrency,omitempty"`
+	Errors      int       `json:"errors"`
+	ErrorRate   float64   `json:"error_rate"`
+	P50MS       float64   `json:"p50_ms"`
+	P95MS       float64   `json:"p95_ms"`
+	P99MS       float64   `json:"p99_ms"`
+	TTFTMS      float64   `json:"ttft_ms"`
+	// TokensPerSec is output tokens over the summed duration of the
+	// requests that succeeded: the speed one client sees.
+	TokensPerSec float64 `json:"tokens_per_s"`
+	DurationMS   int64   `json:"duration_ms,omitempty"`
 }
 
 var aliasRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)

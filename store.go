@@ -112,6 +112,17 @@ type ModelStore interface {
 	ListModels(ctx context.Context, f ModelFilter) (Page[*Model], error)
 	UpdateModel(ctx context.Context, m *Model) error
 	DeleteModel(ctx context.Context, id string, version int64) error
+	// SetModelTest stores a model's latest test and the status it implies
+	// without changing the version, so that a test never makes an admin's
+	// edit stale.
+	SetModelTest(ctx context.Context, id string, status ModelStatus, t *TestResult) error
+	// AddBenchmark keeps a finished benchmark (ModelID set; ID and At are
+	// filled in when empty) in the model's history; a completed one also
+	// becomes the model's LastBenchmark. The model's version does not change.
+	AddBenchmark(ctx context.Context, b *BenchmarkResult) error
+	// ListBenchmarks lists a model's benchmarks, newest first. The history
+	// goes with the model when it is deleted.
+	ListBenchmarks(ctx context.Context, modelID string, opts ListOptions) (Page[*BenchmarkResult], error)
 }
 
 // TemplateStore keeps provider templates. System templates are written only

@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/auth"
 	"github.com/switchyard/switchyard/catalog"
+	"github.com/switchyard/switchyard/provider"
 	"github.com/switchyard/switchyard/registry"
 )
 
@@ -36,18 +37,35 @@ type Config struct {
 	Tester Tester
 	// Registry is the gateway's registry, shown to admins.
 	Registry *registry.Registry
+	// Adapters builds the adapter of a provider with one of its
+	// credentials (in cmd/switchyard, from protocols.Factory through the
+	// SSRF guard). Nil makes model discovery, model tests and benchmarks
+	// unavailable.
+	Adapters func(p *switchyard.Provider, cred switchyard.Credential) (provider.Adapter, error)
+	// Background owns the work that outlives a request (benchmark runs):
+	// when it ends, they stop and are stored as cancelled. serve passes a
+	// context it cancels on shutdown, then calls Wait before closing the
+	// database. Default: context.Background().
+	Background context.Context
+	// ModelTestTimeout bounds each upstream call of a model test (default
+	// 30 s); benchmark requests get twice as long.
+	ModelTestTimeout time.Duration
 }
 
 // Service is the control plane.
 type Service struct {
-	store      switchyard.Store
-	catalog    *catalog.Catalog
-	log        *slog.Logger
-	now        func() time.Time
-	sessionTTL time.Duration
-	limiter    *auth.LoginLimiter
-	tester     Tester
-	registry   *registry.Registry
+	store       switchyard.Store
+	catalog     *catalog.Catalog
+	log         *slog.Logger
+	now         func() time.Time
+	sessionTTL  time.Duration
+	limiter     *auth.LoginLimiter
+	tester      Tester
+	adapters    func(p *switchyard.Provider, cred switchyard.Credential) (provider.Adapter, error)
+	bg          context.Context
+	callTimeout time.Duration
+	benches     benchmarks
+	registry    *registry.Registry
 	// hashing bounds concurrent password hashes: each takes ~19 MiB.
 	hashing chan struct{}
 	// dummyHash is verified against when a login names no user, so that
@@ -69,6 +87,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
+	if cfg.Background == nil {
+		cfg.Background = context.Background()
+	}
+	if cfg.ModelTestTimeout <= 0 {
+		cfg.ModelTestTimeout = 30 * time.Second
+	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = auth.NewLoginLimiter(auth.LimiterConfig{Now: cfg.Now})
 	}
@@ -77,8 +101,9 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{store: cfg.Store, catalog: cfg.Catalog, log: cfg.Logger, now: cfg.Now,
-		sessionTTL: cfg.SessionTTL, limiter: cfg.Limiter, tester: cfg.Tester, registry: cfg.Registry, hashing: make(chan struct{}, 2*runtime.NumCPU()),
-		dummyHash: dummy}, nil
+		sessionTTL: cfg.SessionTTL, limiter: cfg.Limiter, tester: cfg.Tester, hashing: make(chan struct{}, 2*runtime.NumCPU()),
+		dummyHash: dummy, registry: cfg.Registry, adapters: cfg.Adapters, bg: cfg.Background, callTimeout: cfg.ModelTestTimeout,
+		benches: benchmarks{runs: map[string]*benchRun{}}}, nil
 }
 
 // Actor is who makes a call: the authenticated user, how they

@@ -66,7 +66,7 @@ func (e *env) countRows(t *testing.T) map[string]int {
 	t.Helper()
 	out := map[string]int{}
 	for _, table := range []string{"providers", "provider_credentials", "models", "provider_templates", "connections",
-		"users", "api_tokens", "sessions", "audit_log"} {
+		"users", "api_tokens", "sessions", "audit_log", "benchmarks"} {
 		var n int
 		if err := e.db.SQL().QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/switchyard/switchyard"
+	"github.com/switchyard/switchyard/control"
 	"github.com/switchyard/switchyard/httpapi/apigen"
 )
 
@@ -101,6 +102,26 @@ func testResultOut(r *switchyard.TestResult) *apigen.TestResult {
 	if r.Message != "" {
 		out.Message = ptr(r.Message)
 	}
+	if r.TTFTMS != 0 {
+		out.TtftMs = ptr(r.TTFTMS)
+	}
+	if r.InputTokens != 0 {
+		out.InputTokens = ptr(r.InputTokens)
+	}
+	if r.OutputTokens != 0 {
+		out.OutputTokens = ptr(r.OutputTokens)
+	}
+	if len(r.Checks) > 0 {
+		checks := make([]apigen.CapabilityCheck, len(r.Checks))
+		for i, c := range r.Checks {
+			checks[i] = apigen.CapabilityCheck{Name: apigen.CapabilityCheckName(c.Name), Declared: c.Declared,
+				Result: apigen.CapabilityCheckResult(c.Result)}
+			if c.Message != "" {
+				checks[i].Message = ptr(c.Message)
+			}
+		}
+		out.Checks = &checks
+	}
 	return out
 }
 
@@ -108,8 +129,61 @@ func benchmarkOut(b *switchyard.BenchmarkResult) *apigen.BenchmarkResult {
 	if b == nil {
 		return nil
 	}
-	return &apigen.BenchmarkResult{At: b.At, Requests: b.Requests, Errors: b.Errors, P50Ms: b.P50MS,
-		P95Ms: b.P95MS, TtftMs: b.TTFTMS, TokensPerS: b.TokensPerSec}
+	out := &apigen.BenchmarkResult{At: b.At, Requests: b.Requests, Errors: b.Errors, ErrorRate: b.ErrorRate, P50Ms: b.P50MS,
+		P95Ms: b.P95MS, P99Ms: b.P99MS, TtftMs: b.TTFTMS, TokensPerS: b.TokensPerSec}
+	if b.ID != "" {
+		out.Id = ptr(b.ID)
+	}
+	if b.ModelID != "" {
+		out.ModelId = ptr(b.ModelID)
+	}
+	if b.Status != "" {
+		out.Status = ptr(apigen.BenchmarkResultStatus(b.Status))
+	}
+	if b.Concurrency != 0 {
+		out.Concurrency = ptr(b.Concurrency)
+	}
+	if b.DurationMS != 0 {
+		out.DurationMs = ptr(b.DurationMS)
+	}
+	return out
+}
+
+func benchmarkRunOut(r *control.BenchmarkRun) apigen.BenchmarkRun {
+	out := apigen.BenchmarkRun{Id: r.ID, ModelId: r.ModelID, Status: apigen.BenchmarkRunStatus(r.Status), Requests: r.Requests,
+		Concurrency: r.Concurrency, Done: r.Done, Errors: r.Errors, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
+		Result: benchmarkOut(r.Result)}
+	if r.Message != "" {
+		out.Message = ptr(r.Message)
+	}
+	return out
+}
+
+func discoveredOut(ds []control.DiscoveredModel) []apigen.DiscoveredModel {
+	out := make([]apigen.DiscoveredModel, len(ds))
+	for i, d := range ds {
+		sources := make(map[string]apigen.CapabilitySource, len(d.Sources))
+		for k, v := range d.Sources {
+			sources[k] = apigen.CapabilitySource(v)
+		}
+		out[i] = apigen.DiscoveredModel{UpstreamId: d.UpstreamID, DisplayName: d.DisplayName,
+			Capabilities: capabilitiesOut(d.Capabilities), Pricing: pricingOut(d.Pricing), Sources: sources}
+		if d.ModelID != "" {
+			out[i].ModelId = ptr(d.ModelID)
+		}
+		if d.CatalogTemplate != "" {
+			out[i].CatalogTemplate = ptr(d.CatalogTemplate)
+		}
+	}
+	return out
+}
+
+func discoveryOut(d *control.Discovery) apigen.ModelDiscovery {
+	out := apigen.ModelDiscovery{New: discoveredOut(d.New), Missing: discoveredOut(d.Missing), Unchanged: discoveredOut(d.Unchanged)}
+	if d.Created != nil || d.Updated != nil {
+		out.Created, out.Updated = ptr(modelsOut(d.Created)), ptr(modelsOut(d.Updated))
+	}
+	return out
 }
 
 func modelOut(m *switchyard.Model) apigen.Model {

@@ -11,12 +11,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/catalog"
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/control"
 	"github.com/switchyard/switchyard/httpapi"
 	"github.com/switchyard/switchyard/netguard"
 	"github.com/switchyard/switchyard/probe"
+	"github.com/switchyard/switchyard/provider"
 	"github.com/switchyard/switchyard/provider/protocols"
 	"github.com/switchyard/switchyard/registry"
 )
@@ -74,6 +76,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		TokenHTTP: policy.Client(netguard.ClientOptions{Timeout: 30 * time.Second}),
 	}
 	tester := &probe.Tester{Policy: policy, NewAdapter: adapters.New}
+	// Background work (session pruning, benchmark runs, the registry's
+	// watch) ends with bg; on the way out the runs are waited for, so that
+	// their results are stored before the database closes.
+	bg, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
 	// The registry is what the gateway routes by; changes made through the
 	// control plane rebuild it at once, and other replicas' changes arrive
 	// by notification (PostgreSQL) or the periodic version check.
@@ -81,10 +88,17 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err := reg.Reload(ctx, "start-up"); err != nil {
 		return fmt.Errorf("load the registry: %w", err)
 	}
-	ctl, err := control.New(control.Config{Store: reg.Track(db), Catalog: cat, Logger: log, Tester: tester, Registry: reg})
+	ctl, err := control.New(control.Config{Store: reg.Track(db), Catalog: cat, Logger: log, Tester: tester, Registry: reg,
+		Background: bg, Adapters: func(p *switchyard.Provider, cred switchyard.Credential) (provider.Adapter, error) {
+			return adapters.New(p, cred, nil)
+		}})
 	if err != nil {
 		return err
 	}
+	defer func() {
+		stopBackground()
+		ctl.Wait()
+	}()
 	boot, err := ctl.Bootstrap(ctx, cfg.AdminToken.Reveal())
 	if err != nil {
 		return fmt.Errorf("create the first admin: %w", err)
@@ -97,8 +111,6 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		fmt.Fprintf(stdout, "First start: log in as %q with this one-time password (it is not shown again): %s\n", boot.Username, boot.Password)
 	}
 
-	bg, stopBackground := context.WithCancel(ctx)
-	defer stopBackground()
 	go ctl.PruneSessions(bg, 10*time.Minute)
 	go reg.Watch(bg, db, db.Listen, 5*time.Second)
 

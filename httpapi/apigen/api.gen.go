@@ -50,6 +50,45 @@ func (e AuthMethod) Valid() bool {
 	}
 }
 
+// Defines values for BenchmarkResultStatus.
+const (
+	BenchmarkResultStatusCancelled BenchmarkResultStatus = "cancelled"
+	BenchmarkResultStatusCompleted BenchmarkResultStatus = "completed"
+)
+
+// Valid indicates whether the value is a known member of the BenchmarkResultStatus enum.
+func (e BenchmarkResultStatus) Valid() bool {
+	switch e {
+	case BenchmarkResultStatusCancelled:
+		return true
+	case BenchmarkResultStatusCompleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BenchmarkRunStatus.
+const (
+	BenchmarkRunStatusCancelled BenchmarkRunStatus = "cancelled"
+	BenchmarkRunStatusCompleted BenchmarkRunStatus = "completed"
+	BenchmarkRunStatusRunning   BenchmarkRunStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the BenchmarkRunStatus enum.
+func (e BenchmarkRunStatus) Valid() bool {
+	switch e {
+	case BenchmarkRunStatusCancelled:
+		return true
+	case BenchmarkRunStatusCompleted:
+		return true
+	case BenchmarkRunStatusRunning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BulkModelOperationOp.
 const (
 	BulkModelOperationOpCreate BulkModelOperationOp = "create"
@@ -107,6 +146,54 @@ func (e BulkModelResultStatus) Valid() bool {
 	case BulkModelResultStatusNotApplied:
 		return true
 	case BulkModelResultStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CapabilityCheckName.
+const (
+	Embeddings CapabilityCheckName = "embeddings"
+	JsonMode   CapabilityCheckName = "json_mode"
+	Streaming  CapabilityCheckName = "streaming"
+	Tools      CapabilityCheckName = "tools"
+	Vision     CapabilityCheckName = "vision"
+)
+
+// Valid indicates whether the value is a known member of the CapabilityCheckName enum.
+func (e CapabilityCheckName) Valid() bool {
+	switch e {
+	case Embeddings:
+		return true
+	case JsonMode:
+		return true
+	case Streaming:
+		return true
+	case Tools:
+		return true
+	case Vision:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CapabilityCheckResult.
+const (
+	CapabilityCheckResultUnknown     CapabilityCheckResult = "unknown"
+	CapabilityCheckResultUnsupported CapabilityCheckResult = "unsupported"
+	CapabilityCheckResultVerified    CapabilityCheckResult = "verified"
+)
+
+// Valid indicates whether the value is a known member of the CapabilityCheckResult enum.
+func (e CapabilityCheckResult) Valid() bool {
+	switch e {
+	case CapabilityCheckResultUnknown:
+		return true
+	case CapabilityCheckResultUnsupported:
+		return true
+	case CapabilityCheckResultVerified:
 		return true
 	default:
 		return false
@@ -418,16 +505,74 @@ type AuditList struct {
 // AuthMethod defines model for AuthMethod.
 type AuthMethod string
 
+// BenchmarkList defines model for BenchmarkList.
+type BenchmarkList struct {
+	Items      []BenchmarkResult `json:"items"`
+	NextCursor *string           `json:"next_cursor"`
+}
+
+// BenchmarkRequest defines model for BenchmarkRequest.
+type BenchmarkRequest struct {
+	// Concurrency Default 4.
+	Concurrency *int `json:"concurrency,omitempty"`
+
+	// Requests Default 20.
+	Requests *int `json:"requests,omitempty"`
+}
+
 // BenchmarkResult defines model for BenchmarkResult.
 type BenchmarkResult struct {
-	At         time.Time `json:"at"`
-	Errors     int       `json:"errors"`
-	P50Ms      float64   `json:"p50_ms"`
-	P95Ms      float64   `json:"p95_ms"`
-	Requests   int       `json:"requests"`
-	TokensPerS float64   `json:"tokens_per_s"`
-	TtftMs     float64   `json:"ttft_ms"`
+	// At When the run started.
+	At          time.Time `json:"at"`
+	Concurrency *int      `json:"concurrency,omitempty"`
+	DurationMs  *int64    `json:"duration_ms,omitempty"`
+
+	// ErrorRate errors / requests.
+	ErrorRate float64 `json:"error_rate"`
+	Errors    int     `json:"errors"`
+	Id        *string `json:"id,omitempty"`
+	ModelId   *string `json:"model_id,omitempty"`
+	P50Ms     float64 `json:"p50_ms"`
+	P95Ms     float64 `json:"p95_ms"`
+	P99Ms     float64 `json:"p99_ms"`
+
+	// Requests Requests that finished.
+	Requests int                    `json:"requests"`
+	Status   *BenchmarkResultStatus `json:"status,omitempty"`
+
+	// TokensPerS Output tokens over the summed duration of the requests that succeeded.
+	TokensPerS float64 `json:"tokens_per_s"`
+
+	// TtftMs Median time to the first streamed token.
+	TtftMs float64 `json:"ttft_ms"`
 }
+
+// BenchmarkResultStatus defines model for BenchmarkResult.Status.
+type BenchmarkResultStatus string
+
+// BenchmarkRun defines model for BenchmarkRun.
+type BenchmarkRun struct {
+	Concurrency int `json:"concurrency"`
+
+	// Done Requests finished so far.
+	Done int `json:"done"`
+
+	// Errors Requests failed so far.
+	Errors     int        `json:"errors"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Id         string     `json:"id"`
+
+	// Message What went wrong keeping the result, if anything.
+	Message   *string            `json:"message,omitempty"`
+	ModelId   string             `json:"model_id"`
+	Requests  int                `json:"requests"`
+	Result    *BenchmarkResult   `json:"result,omitempty"`
+	StartedAt time.Time          `json:"started_at"`
+	Status    BenchmarkRunStatus `json:"status"`
+}
+
+// BenchmarkRunStatus defines model for BenchmarkRun.Status.
+type BenchmarkRunStatus string
 
 // BulkModelOperation defines model for BulkModelOperation.
 type BulkModelOperation struct {
@@ -499,6 +644,23 @@ type CapabilitiesInput struct {
 	Tools            *bool       `json:"tools,omitempty"`
 	Vision           *bool       `json:"vision,omitempty"`
 }
+
+// CapabilityCheck defines model for CapabilityCheck.
+type CapabilityCheck struct {
+	// Declared Whether the model's capabilities say it can.
+	Declared bool                `json:"declared"`
+	Message  *string             `json:"message,omitempty"`
+	Name     CapabilityCheckName `json:"name"`
+
+	// Result verified: a real call showed it; unsupported: the provider refused the call; unknown: not tried, or inconclusive.
+	Result CapabilityCheckResult `json:"result"`
+}
+
+// CapabilityCheckName defines model for CapabilityCheck.Name.
+type CapabilityCheckName string
+
+// CapabilityCheckResult verified: a real call showed it; unsupported: the provider refused the call; unknown: not tried, or inconclusive.
+type CapabilityCheckResult string
 
 // CapabilitySource defines model for CapabilitySource.
 type CapabilitySource string
@@ -623,6 +785,25 @@ type CredentialInput struct {
 // CredentialStatus defines model for CredentialStatus.
 type CredentialStatus string
 
+// DiscoveredModel defines model for DiscoveredModel.
+type DiscoveredModel struct {
+	Capabilities Capabilities `json:"capabilities"`
+
+	// CatalogTemplate The catalog template the catalog values came from (new models).
+	CatalogTemplate *string `json:"catalog_template,omitempty"`
+	DisplayName     string  `json:"display_name"`
+
+	// ModelId The stored model's id (missing and unchanged models).
+	ModelId *string `json:"model_id,omitempty"`
+
+	// Pricing US dollars per million tokens.
+	Pricing Pricing `json:"pricing"`
+
+	// Sources Where each capability (and pricing) came from.
+	Sources    map[string]CapabilitySource `json:"sources"`
+	UpstreamId string                      `json:"upstream_id"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	Code string `json:"code"`
@@ -705,6 +886,23 @@ type ModelCreate struct {
 	// Pricing US dollars per million tokens.
 	Pricing    *Pricing `json:"pricing,omitempty"`
 	UpstreamId string   `json:"upstream_id"`
+}
+
+// ModelDiscovery defines model for ModelDiscovery.
+type ModelDiscovery struct {
+	// Created The models an import created.
+	Created   *[]Model          `json:"created,omitempty"`
+	Missing   []DiscoveredModel `json:"missing"`
+	New       []DiscoveredModel `json:"new"`
+	Unchanged []DiscoveredModel `json:"unchanged"`
+
+	// Updated The stored models whose provider and catalog values an import refreshed.
+	Updated *[]Model `json:"updated,omitempty"`
+}
+
+// ModelImportRequest defines model for ModelImportRequest.
+type ModelImportRequest struct {
+	UpstreamIds []string `json:"upstream_ids"`
 }
 
 // ModelList defines model for ModelList.
@@ -1002,11 +1200,21 @@ type TemplatePatch struct {
 
 // TestResult defines model for TestResult.
 type TestResult struct {
-	At        time.Time `json:"at"`
-	Code      *string   `json:"code,omitempty"`
-	LatencyMs int64     `json:"latency_ms"`
-	Message   *string   `json:"message,omitempty"`
-	Ok        bool      `json:"ok"`
+	At time.Time `json:"at"`
+
+	// Checks The capability checks of a model test.
+	Checks *[]CapabilityCheck `json:"checks,omitempty"`
+
+	// Code Why the model did not answer: a stable code such as auth_rejected, endpoint_not_found, no_credential.
+	Code         *string `json:"code,omitempty"`
+	InputTokens  *int    `json:"input_tokens,omitempty"`
+	LatencyMs    int64   `json:"latency_ms"`
+	Message      *string `json:"message,omitempty"`
+	Ok           bool    `json:"ok"`
+	OutputTokens *int    `json:"output_tokens,omitempty"`
+
+	// TtftMs Time to the first streamed token.
+	TtftMs *int64 `json:"ttft_ms,omitempty"`
 }
 
 // TestStage defines model for TestStage.
@@ -1240,6 +1448,33 @@ type UpdateModelParams struct {
 	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
 }
 
+// CancelModelBenchmarkParams defines parameters for CancelModelBenchmark.
+type CancelModelBenchmarkParams struct {
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
+// StartModelBenchmarkParams defines parameters for StartModelBenchmark.
+type StartModelBenchmarkParams struct {
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
+// ListModelBenchmarksParams defines parameters for ListModelBenchmarks.
+type ListModelBenchmarksParams struct {
+	// Limit Page size, 1 to 1000 (default 50).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// TestModelParams defines parameters for TestModel.
+type TestModelParams struct {
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
 // ListProvidersParams defines parameters for ListProviders.
 type ListProvidersParams struct {
 	// Status Only providers with this status.
@@ -1290,6 +1525,18 @@ type UpdateProviderParams struct {
 
 // DisableProviderParams defines parameters for DisableProvider.
 type DisableProviderParams struct {
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
+// DiscoverProviderModelsParams defines parameters for DiscoverProviderModels.
+type DiscoverProviderModelsParams struct {
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
+// ImportProviderModelsParams defines parameters for ImportProviderModels.
+type ImportProviderModelsParams struct {
 	// XCSRFToken The session's CSRF token; required with cookie authentication.
 	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
 }
@@ -1459,11 +1706,17 @@ type TestProviderConfigJSONRequestBody = ProviderCreate
 // UpdateModelJSONRequestBody defines body for UpdateModel for application/json ContentType.
 type UpdateModelJSONRequestBody = ModelPatch
 
+// StartModelBenchmarkJSONRequestBody defines body for StartModelBenchmark for application/json ContentType.
+type StartModelBenchmarkJSONRequestBody = BenchmarkRequest
+
 // CreateProviderJSONRequestBody defines body for CreateProvider for application/json ContentType.
 type CreateProviderJSONRequestBody = ProviderCreate
 
 // UpdateProviderJSONRequestBody defines body for UpdateProvider for application/json ContentType.
 type UpdateProviderJSONRequestBody = ProviderPatch
+
+// ImportProviderModelsJSONRequestBody defines body for ImportProviderModels for application/json ContentType.
+type ImportProviderModelsJSONRequestBody = ModelImportRequest
 
 // CreateProviderModelJSONRequestBody defines body for CreateProviderModel for application/json ContentType.
 type CreateProviderModelJSONRequestBody = ModelCreate
@@ -1533,6 +1786,21 @@ type ServerInterface interface {
 	// UpdateModel Update a model
 	// (PATCH /models/{id})
 	UpdateModel(w http.ResponseWriter, r *http.Request, id ID, params UpdateModelParams)
+	// CancelModelBenchmark Cancel a model's running benchmark
+	// (DELETE /models/{id}/benchmark)
+	CancelModelBenchmark(w http.ResponseWriter, r *http.Request, id ID, params CancelModelBenchmarkParams)
+	// GetModelBenchmark Follow a model's benchmark
+	// (GET /models/{id}/benchmark)
+	GetModelBenchmark(w http.ResponseWriter, r *http.Request, id ID)
+	// StartModelBenchmark Start a benchmark of a model
+	// (POST /models/{id}/benchmark)
+	StartModelBenchmark(w http.ResponseWriter, r *http.Request, id ID, params StartModelBenchmarkParams)
+	// ListModelBenchmarks List a model's benchmark history
+	// (GET /models/{id}/benchmarks)
+	ListModelBenchmarks(w http.ResponseWriter, r *http.Request, id ID, params ListModelBenchmarksParams)
+	// TestModel Test a model with a real call and verify its capabilities
+	// (POST /models/{id}/test)
+	TestModel(w http.ResponseWriter, r *http.Request, id ID, params TestModelParams)
 	// ListProviders List providers
 	// (GET /providers)
 	ListProviders(w http.ResponseWriter, r *http.Request, params ListProvidersParams)
@@ -1551,6 +1819,12 @@ type ServerInterface interface {
 	// DisableProvider Disable a provider
 	// (POST /providers/{id}/disable)
 	DisableProvider(w http.ResponseWriter, r *http.Request, id ID, params DisableProviderParams)
+	// DiscoverProviderModels Compare the provider's model list with its stored models
+	// (POST /providers/{id}/discover-models)
+	DiscoverProviderModels(w http.ResponseWriter, r *http.Request, id ID, params DiscoverProviderModelsParams)
+	// ImportProviderModels Import models from the provider's model list
+	// (POST /providers/{id}/discover-models/import)
+	ImportProviderModels(w http.ResponseWriter, r *http.Request, id ID, params ImportProviderModelsParams)
 	// EnableProvider Enable a provider
 	// (POST /providers/{id}/enable)
 	EnableProvider(w http.ResponseWriter, r *http.Request, id ID, params EnableProviderParams)
@@ -1701,6 +1975,36 @@ func (_ Unimplemented) UpdateModel(w http.ResponseWriter, r *http.Request, id ID
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// CancelModelBenchmark Cancel a model's running benchmark
+// (DELETE /models/{id}/benchmark)
+func (_ Unimplemented) CancelModelBenchmark(w http.ResponseWriter, r *http.Request, id ID, params CancelModelBenchmarkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetModelBenchmark Follow a model's benchmark
+// (GET /models/{id}/benchmark)
+func (_ Unimplemented) GetModelBenchmark(w http.ResponseWriter, r *http.Request, id ID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// StartModelBenchmark Start a benchmark of a model
+// (POST /models/{id}/benchmark)
+func (_ Unimplemented) StartModelBenchmark(w http.ResponseWriter, r *http.Request, id ID, params StartModelBenchmarkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListModelBenchmarks List a model's benchmark history
+// (GET /models/{id}/benchmarks)
+func (_ Unimplemented) ListModelBenchmarks(w http.ResponseWriter, r *http.Request, id ID, params ListModelBenchmarksParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// TestModel Test a model with a real call and verify its capabilities
+// (POST /models/{id}/test)
+func (_ Unimplemented) TestModel(w http.ResponseWriter, r *http.Request, id ID, params TestModelParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ListProviders List providers
 // (GET /providers)
 func (_ Unimplemented) ListProviders(w http.ResponseWriter, r *http.Request, params ListProvidersParams) {
@@ -1734,6 +2038,18 @@ func (_ Unimplemented) UpdateProvider(w http.ResponseWriter, r *http.Request, id
 // DisableProvider Disable a provider
 // (POST /providers/{id}/disable)
 func (_ Unimplemented) DisableProvider(w http.ResponseWriter, r *http.Request, id ID, params DisableProviderParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DiscoverProviderModels Compare the provider's model list with its stored models
+// (POST /providers/{id}/discover-models)
+func (_ Unimplemented) DiscoverProviderModels(w http.ResponseWriter, r *http.Request, id ID, params DiscoverProviderModelsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ImportProviderModels Import models from the provider's model list
+// (POST /providers/{id}/discover-models/import)
+func (_ Unimplemented) ImportProviderModels(w http.ResponseWriter, r *http.Request, id ID, params ImportProviderModelsParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2618,6 +2934,237 @@ func (siw *ServerInterfaceWrapper) UpdateModel(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// CancelModelBenchmark operation middleware
+func (siw *ServerInterfaceWrapper) CancelModelBenchmark(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CancelModelBenchmarkParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CancelModelBenchmark(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetModelBenchmark operation middleware
+func (siw *ServerInterfaceWrapper) GetModelBenchmark(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetModelBenchmark(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StartModelBenchmark operation middleware
+func (siw *ServerInterfaceWrapper) StartModelBenchmark(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StartModelBenchmarkParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StartModelBenchmark(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListModelBenchmarks operation middleware
+func (siw *ServerInterfaceWrapper) ListModelBenchmarks(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListModelBenchmarksParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListModelBenchmarks(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TestModel operation middleware
+func (siw *ServerInterfaceWrapper) TestModel(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TestModelParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TestModel(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListProviders operation middleware
 func (siw *ServerInterfaceWrapper) ListProviders(w http.ResponseWriter, r *http.Request) {
 
@@ -2975,6 +3522,106 @@ func (siw *ServerInterfaceWrapper) DisableProvider(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.DisableProvider(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DiscoverProviderModels operation middleware
+func (siw *ServerInterfaceWrapper) DiscoverProviderModels(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DiscoverProviderModelsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DiscoverProviderModels(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ImportProviderModels operation middleware
+func (siw *ServerInterfaceWrapper) ImportProviderModels(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportProviderModelsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ImportProviderModels(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4273,6 +4920,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/providers/{id}/test", wrapper.TestProvider)
 	})
 	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/providers/{id}/discover-models", wrapper.DiscoverProviderModels)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/providers/{id}/discover-models/import", wrapper.ImportProviderModels)
+	})
+	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/connectivity-tests", wrapper.TestProviderConfig)
 	})
 	r.Group(func(r chi.Router) {
@@ -4295,6 +4948,21 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Patch(options.BaseURL+"/models/{id}", wrapper.UpdateModel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/models/{id}/test", wrapper.TestModel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/models/{id}/benchmark", wrapper.CancelModelBenchmark)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/models/{id}/benchmark", wrapper.GetModelBenchmark)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/models/{id}/benchmark", wrapper.StartModelBenchmark)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/models/{id}/benchmarks", wrapper.ListModelBenchmarks)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/templates", wrapper.ListTemplates)
@@ -4903,6 +5571,206 @@ func (response UpdateModeldefaultApplicationProblemPlusJSONResponse) VisitUpdate
 	return err
 }
 
+type CancelModelBenchmarkRequestObject struct {
+	Id     ID `json:"id"`
+	Params CancelModelBenchmarkParams
+}
+
+type CancelModelBenchmarkResponseObject interface {
+	VisitCancelModelBenchmarkResponse(w http.ResponseWriter) error
+}
+
+type CancelModelBenchmark200JSONResponse BenchmarkRun
+
+func (response CancelModelBenchmark200JSONResponse) VisitCancelModelBenchmarkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelModelBenchmarkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CancelModelBenchmarkdefaultApplicationProblemPlusJSONResponse) VisitCancelModelBenchmarkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelBenchmarkRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetModelBenchmarkResponseObject interface {
+	VisitGetModelBenchmarkResponse(w http.ResponseWriter) error
+}
+
+type GetModelBenchmark200JSONResponse BenchmarkRun
+
+func (response GetModelBenchmark200JSONResponse) VisitGetModelBenchmarkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetModelBenchmarkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetModelBenchmarkdefaultApplicationProblemPlusJSONResponse) VisitGetModelBenchmarkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartModelBenchmarkRequestObject struct {
+	Id     ID `json:"id"`
+	Params StartModelBenchmarkParams
+	Body   *StartModelBenchmarkJSONRequestBody
+}
+
+type StartModelBenchmarkResponseObject interface {
+	VisitStartModelBenchmarkResponse(w http.ResponseWriter) error
+}
+
+type StartModelBenchmark202JSONResponse BenchmarkRun
+
+func (response StartModelBenchmark202JSONResponse) VisitStartModelBenchmarkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartModelBenchmarkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response StartModelBenchmarkdefaultApplicationProblemPlusJSONResponse) VisitStartModelBenchmarkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModelBenchmarksRequestObject struct {
+	Id     ID `json:"id"`
+	Params ListModelBenchmarksParams
+}
+
+type ListModelBenchmarksResponseObject interface {
+	VisitListModelBenchmarksResponse(w http.ResponseWriter) error
+}
+
+type ListModelBenchmarks200JSONResponse BenchmarkList
+
+func (response ListModelBenchmarks200JSONResponse) VisitListModelBenchmarksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModelBenchmarksdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListModelBenchmarksdefaultApplicationProblemPlusJSONResponse) VisitListModelBenchmarksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestModelRequestObject struct {
+	Id     ID `json:"id"`
+	Params TestModelParams
+}
+
+type TestModelResponseObject interface {
+	VisitTestModelResponse(w http.ResponseWriter) error
+}
+
+type TestModel200JSONResponse TestResult
+
+func (response TestModel200JSONResponse) VisitTestModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestModeldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response TestModeldefaultApplicationProblemPlusJSONResponse) VisitTestModelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProvidersRequestObject struct {
 	Params ListProvidersParams
 }
@@ -5169,6 +6037,87 @@ type DisableProviderdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response DisableProviderdefaultApplicationProblemPlusJSONResponse) VisitDisableProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiscoverProviderModelsRequestObject struct {
+	Id     ID `json:"id"`
+	Params DiscoverProviderModelsParams
+}
+
+type DiscoverProviderModelsResponseObject interface {
+	VisitDiscoverProviderModelsResponse(w http.ResponseWriter) error
+}
+
+type DiscoverProviderModels200JSONResponse ModelDiscovery
+
+func (response DiscoverProviderModels200JSONResponse) VisitDiscoverProviderModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiscoverProviderModelsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DiscoverProviderModelsdefaultApplicationProblemPlusJSONResponse) VisitDiscoverProviderModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportProviderModelsRequestObject struct {
+	Id     ID `json:"id"`
+	Params ImportProviderModelsParams
+	Body   *ImportProviderModelsJSONRequestBody
+}
+
+type ImportProviderModelsResponseObject interface {
+	VisitImportProviderModelsResponse(w http.ResponseWriter) error
+}
+
+type ImportProviderModels200JSONResponse ModelDiscovery
+
+func (response ImportProviderModels200JSONResponse) VisitImportProviderModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportProviderModelsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ImportProviderModelsdefaultApplicationProblemPlusJSONResponse) VisitImportProviderModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -6383,6 +7332,21 @@ type StrictServerInterface interface {
 	// UpdateModel Update a model
 	// (PATCH /models/{id})
 	UpdateModel(ctx context.Context, request UpdateModelRequestObject) (UpdateModelResponseObject, error)
+	// CancelModelBenchmark Cancel a model's running benchmark
+	// (DELETE /models/{id}/benchmark)
+	CancelModelBenchmark(ctx context.Context, request CancelModelBenchmarkRequestObject) (CancelModelBenchmarkResponseObject, error)
+	// GetModelBenchmark Follow a model's benchmark
+	// (GET /models/{id}/benchmark)
+	GetModelBenchmark(ctx context.Context, request GetModelBenchmarkRequestObject) (GetModelBenchmarkResponseObject, error)
+	// StartModelBenchmark Start a benchmark of a model
+	// (POST /models/{id}/benchmark)
+	StartModelBenchmark(ctx context.Context, request StartModelBenchmarkRequestObject) (StartModelBenchmarkResponseObject, error)
+	// ListModelBenchmarks List a model's benchmark history
+	// (GET /models/{id}/benchmarks)
+	ListModelBenchmarks(ctx context.Context, request ListModelBenchmarksRequestObject) (ListModelBenchmarksResponseObject, error)
+	// TestModel Test a model with a real call and verify its capabilities
+	// (POST /models/{id}/test)
+	TestModel(ctx context.Context, request TestModelRequestObject) (TestModelResponseObject, error)
 	// ListProviders List providers
 	// (GET /providers)
 	ListProviders(ctx context.Context, request ListProvidersRequestObject) (ListProvidersResponseObject, error)
@@ -6401,6 +7365,12 @@ type StrictServerInterface interface {
 	// DisableProvider Disable a provider
 	// (POST /providers/{id}/disable)
 	DisableProvider(ctx context.Context, request DisableProviderRequestObject) (DisableProviderResponseObject, error)
+	// DiscoverProviderModels Compare the provider's model list with its stored models
+	// (POST /providers/{id}/discover-models)
+	DiscoverProviderModels(ctx context.Context, request DiscoverProviderModelsRequestObject) (DiscoverProviderModelsResponseObject, error)
+	// ImportProviderModels Import models from the provider's model list
+	// (POST /providers/{id}/discover-models/import)
+	ImportProviderModels(ctx context.Context, request ImportProviderModelsRequestObject) (ImportProviderModelsResponseObject, error)
 	// EnableProvider Enable a provider
 	// (POST /providers/{id}/enable)
 	EnableProvider(ctx context.Context, request EnableProviderRequestObject) (EnableProviderResponseObject, error)
@@ -6859,6 +7829,147 @@ func (sh *strictHandler) UpdateModel(w http.ResponseWriter, r *http.Request, id 
 	}
 }
 
+// CancelModelBenchmark operation middleware
+func (sh *strictHandler) CancelModelBenchmark(w http.ResponseWriter, r *http.Request, id ID, params CancelModelBenchmarkParams) {
+	var request CancelModelBenchmarkRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelModelBenchmark(ctx, request.(CancelModelBenchmarkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelModelBenchmark")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CancelModelBenchmarkResponseObject); ok {
+		if err := validResponse.VisitCancelModelBenchmarkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetModelBenchmark operation middleware
+func (sh *strictHandler) GetModelBenchmark(w http.ResponseWriter, r *http.Request, id ID) {
+	var request GetModelBenchmarkRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetModelBenchmark(ctx, request.(GetModelBenchmarkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetModelBenchmark")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetModelBenchmarkResponseObject); ok {
+		if err := validResponse.VisitGetModelBenchmarkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartModelBenchmark operation middleware
+func (sh *strictHandler) StartModelBenchmark(w http.ResponseWriter, r *http.Request, id ID, params StartModelBenchmarkParams) {
+	var request StartModelBenchmarkRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body StartModelBenchmarkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StartModelBenchmark(ctx, request.(StartModelBenchmarkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartModelBenchmark")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StartModelBenchmarkResponseObject); ok {
+		if err := validResponse.VisitStartModelBenchmarkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListModelBenchmarks operation middleware
+func (sh *strictHandler) ListModelBenchmarks(w http.ResponseWriter, r *http.Request, id ID, params ListModelBenchmarksParams) {
+	var request ListModelBenchmarksRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListModelBenchmarks(ctx, request.(ListModelBenchmarksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListModelBenchmarks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListModelBenchmarksResponseObject); ok {
+		if err := validResponse.VisitListModelBenchmarksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TestModel operation middleware
+func (sh *strictHandler) TestModel(w http.ResponseWriter, r *http.Request, id ID, params TestModelParams) {
+	var request TestModelRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TestModel(ctx, request.(TestModelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TestModel")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TestModelResponseObject); ok {
+		if err := validResponse.VisitTestModelResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListProviders operation middleware
 func (sh *strictHandler) ListProviders(w http.ResponseWriter, r *http.Request, params ListProvidersParams) {
 	var request ListProvidersRequestObject
@@ -7025,6 +8136,67 @@ func (sh *strictHandler) DisableProvider(w http.ResponseWriter, r *http.Request,
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(DisableProviderResponseObject); ok {
 		if err := validResponse.VisitDisableProviderResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DiscoverProviderModels operation middleware
+func (sh *strictHandler) DiscoverProviderModels(w http.ResponseWriter, r *http.Request, id ID, params DiscoverProviderModelsParams) {
+	var request DiscoverProviderModelsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DiscoverProviderModels(ctx, request.(DiscoverProviderModelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DiscoverProviderModels")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DiscoverProviderModelsResponseObject); ok {
+		if err := validResponse.VisitDiscoverProviderModelsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ImportProviderModels operation middleware
+func (sh *strictHandler) ImportProviderModels(w http.ResponseWriter, r *http.Request, id ID, params ImportProviderModelsParams) {
+	var request ImportProviderModelsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ImportProviderModelsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportProviderModels(ctx, request.(ImportProviderModelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportProviderModels")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ImportProviderModelsResponseObject); ok {
+		if err := validResponse.VisitImportProviderModelsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

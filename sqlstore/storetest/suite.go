@@ -37,6 +37,8 @@ func Run(t *testing.T, b Backend) {
 		{"ModelCascadesWithProvider", testModelCascade},
 		{"ModelBulkIsAllOrNothing", testModelBulkAtomic},
 		{"ModelCapabilitySources", testModelSources},
+		{"ModelTestKeepsVersion", testModelTest},
+		{"BenchmarkHistory", testBenchmarks},
 		{"CursorPagination", testPagination},
 		{"TemplateCRUD", testTemplateCRUD},
 		{"ConnectionCRUD", testConnectionCRUD},
@@ -491,6 +493,86 @@ func testModelCRUD(t *testing.T, _ Backend, db *sqlstore.DB) {
 	}
 	_, err = db.GetModel(ctx, m.ID)
 	wantCode(t, err, switchyard.ENOTFOUND)
+}
+
+func testModelTest(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "tested")
+	m := newModel(p.ID, "gpt-4o-mini")
+	if err := db.CreateModel(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	res := &switchyard.TestResult{At: at, OK: true, LatencyMS: 80, TTFTMS: 30, InputTokens: 12, OutputTokens: 3,
+		Checks: []switchyard.CapabilityCheck{{Name: "tools", Declared: true, Result: switchyard.CheckVerified}}}
+	if err := db.SetModelTest(ctx, m.ID, switchyard.ModelAvailable, res); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.GetModel(ctx, m.ID)
+	if got.Status != switchyard.ModelAvailable || got.LastTest == nil || !got.LastTest.At.Equal(at) || got.LastTest.TTFTMS != 30 ||
+		len(got.LastTest.Checks) != 1 || got.LastTest.Checks[0].Result != switchyard.CheckVerified || got.Version != 1 {
+		t.Fatalf("after the test: %+v (last test %+v)", got, got.LastTest)
+	}
+	// An edit based on the version read before the test still applies (the
+	// control plane applies it to the model as it is now).
+	got.Version = m.Version
+	got.DisplayName = "edited"
+	if err := db.UpdateModel(ctx, got); err != nil {
+		t.Fatalf("an edit after a test: %v", err)
+	}
+	if got, _ := db.GetModel(ctx, m.ID); got.DisplayName != "edited" || got.LastTest == nil {
+		t.Fatalf("the edit lost the test: %+v", got)
+	}
+	wantCode(t, db.SetModelTest(ctx, m.ID, "broken", res), switchyard.EINVALID)
+	wantCode(t, db.SetModelTest(ctx, "00000000-0000-0000-0000-000000000000", switchyard.ModelUnavailable, res), switchyard.ENOTFOUND)
+}
+
+func testBenchmarks(t *testing.T, _ Backend, db *sqlstore.DB) {
+	p := mustCreateProvider(t, db, "benched")
+	m := newModel(p.ID, "gpt-4o-mini")
+	other := newModel(p.ID, "gpt-4o")
+	if err := db.CreateModels(ctx, []*switchyard.Model{m, other}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
+	first := &switchyard.BenchmarkResult{ModelID: m.ID, At: at, Status: switchyard.BenchmarkCompleted, Requests: 10,
+		Concurrency: 3, P50MS: 100, P95MS: 150, P99MS: 190, TTFTMS: 40, TokensPerSec: 55.5}
+	if err := db.AddBenchmark(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	cancelled := &switchyard.BenchmarkResult{ModelID: m.ID, At: at.Add(time.Minute), Status: switchyard.BenchmarkCancelled, Requests: 4, Errors: 1}
+	if err := db.AddBenchmark(ctx, cancelled); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddBenchmark(ctx, &switchyard.BenchmarkResult{ModelID: other.ID, Status: switchyard.BenchmarkCompleted}); err != nil {
+		t.Fatal(err)
+	}
+	if first.ID == "" || cancelled.ID == "" {
+		t.Fatal("no ids were given")
+	}
+	// Only a completed run becomes the model's last benchmark; the version stays.
+	got, _ := db.GetModel(ctx, m.ID)
+	if got.LastBenchmark == nil || got.LastBenchmark.ID != first.ID || got.LastBenchmark.P99MS != 190 || got.Version != 1 {
+		t.Fatalf("last benchmark = %+v, version %d", got.LastBenchmark, got.Version)
+	}
+	page, err := db.ListBenchmarks(ctx, m.ID, switchyard.ListOptions{Limit: 1})
+	if err != nil || len(page.Items) != 1 || page.Items[0].ID != cancelled.ID || page.NextCursor == "" {
+		t.Fatalf("first page = %+v, %v", page, err)
+	}
+	page, err = db.ListBenchmarks(ctx, m.ID, switchyard.ListOptions{Limit: 1, Cursor: page.NextCursor})
+	if err != nil || len(page.Items) != 1 || page.Items[0].ID != first.ID || !page.Items[0].At.Equal(at) ||
+		page.Items[0].TokensPerSec != 55.5 || page.NextCursor != "" {
+		t.Fatalf("second page = %+v, %v", page, err)
+	}
+	wantCode(t, db.AddBenchmark(ctx, &switchyard.BenchmarkResult{ModelID: m.ID, Status: "running"}), switchyard.EINVALID)
+	wantCode(t, db.AddBenchmark(ctx, &switchyard.BenchmarkResult{ModelID: "00000000-0000-0000-0000-000000000000",
+		Status: switchyard.BenchmarkCompleted}), switchyard.ENOTFOUND)
+	// The history goes with the model.
+	if err := db.DeleteModel(ctx, m.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if page, err := db.ListBenchmarks(ctx, m.ID, switchyard.ListOptions{}); err != nil || len(page.Items) != 0 {
+		t.Fatalf("after delete: %+v, %v", page, err)
+	}
 }
 
 func testModelUnique(t *testing.T, _ Backend, db *sqlstore.DB) {
