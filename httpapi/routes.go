@@ -24,6 +24,11 @@ func routes(cfg Config, spec *Spec) http.Handler {
 	r.Get("/api/v1/openapi.json", specHandler(spec.JSON, "application/json"))
 	r.Get("/api/v1/openapi.yaml", specHandler(api.YAML, "application/yaml"))
 
+	if cfg.Gateway != nil {
+		// The gateway has its own authentication (connection keys), error
+		// shape (OpenAI's) and limits.
+		r.Handle("/v1/*", cfg.Gateway)
+	}
 	if cfg.Control == nil {
 		return r
 	}

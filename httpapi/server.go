@@ -39,6 +39,8 @@ type Config struct {
 	SecureCookies bool
 	// SessionTTL is the session cookie's lifetime (default 12h).
 	SessionTTL time.Duration
+	// Gateway serves the OpenAI-compatible API under /v1; nil leaves it out.
+	Gateway http.Handler
 }
 
 // NewServer returns the HTTP handler of the whole service.

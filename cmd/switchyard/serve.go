@@ -15,6 +15,7 @@ import (
 	"github.com/switchyard/switchyard/catalog"
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/control"
+	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/httpapi"
 	"github.com/switchyard/switchyard/netguard"
 	"github.com/switchyard/switchyard/probe"
@@ -115,7 +116,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	go reg.Watch(bg, db, db.Listen, 5*time.Second)
 
 	var ready atomic.Bool
-	handler, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load, Control: ctl,
+	gw := gateway.New(gateway.Config{Registry: reg, Logger: log})
+	handler, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load, Control: ctl, Gateway: gw,
 		MaxBodyBytes: cfg.MaxBodyBytes, SecureCookies: cfg.TLS()})
 	if err != nil {
 		return err

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/provider/fake"
+)
+
+// api calls the admin API of a running serve with the bootstrap token.
+func api(t *testing.T, addr, token, method, path string, body any) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = strings.NewReader(string(b))
+	}
+	req, _ := http.NewRequest(method, "http://"+addr+"/api/v1"+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out := map[string]any{}
+	raw, _ := io.ReadAll(res.Body)
+	_ = json.Unmarshal(raw, &out)
+	if res.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
+	}
+	return out
+}
+
+// TestGatewayThroughTheRealProgram configures a provider through the admin
+// API of a running switchyard serve and uses it through /v1 with the
+// connection's key; then shuts down in the middle of a slow stream, which
+// still completes.
+func TestGatewayThroughTheRealProgram(t *testing.T) {
+	const adminToken = "syt_gateway-e2e-admin-token-0123456789"
+	const upstreamKey = "sk-e2e-upstream-key-0123456789abcdef"
+	up := fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{upstreamKey}, Options: fake.Options{ChunkDelay: 100 * time.Millisecond}})
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	addr, logs, stop := startServe(t, map[string]string{"SWITCHYARD_DATA_DIR": t.TempDir(), "SWITCHYARD_ADMIN_TOKEN": adminToken,
+		"SWITCHYARD_OUTBOUND_ALLOW": "127.0.0.1/32", "SWITCHYARD_SHUTDOWN_TIMEOUT": "20s"})
+
+	p := api(t, addr, adminToken, "POST", "/providers", map[string]any{"name": "Local", "slug": "local", "protocol": "openai_compatible",
+		"base_url": srv.URL + "/v1", "credentials": []map[string]any{{"name": "k", "method": "api_key", "secrets": map[string]any{"api_key": upstreamKey}}}})
+	pid := p["id"].(string)
+	api(t, addr, adminToken, "POST", "/providers/"+pid+"/models", map[string]any{"upstream_id": "gpt-4o-mini", "aliases": []string{"fast"}})
+	conn := api(t, addr, adminToken, "POST", "/connections", map[string]any{"name": "e2e", "provider_id": pid})
+	key := conn["key"].(string)
+
+	chat := func(stream bool) *http.Response {
+		body := `{"model":"fast","messages":[{"role":"user","content":"one two three four five six seven eight"}],"stream":` + map[bool]string{true: "true", false: "false"}[stream] + `}`
+		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := chat(false)
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(raw), "You said: one two") {
+		t.Fatalf("chat through the gateway: %d %s\n%s", res.StatusCode, raw, logs)
+	}
+
+	// Shut down during a stream: it completes.
+	res = chat(true)
+	defer res.Body.Close()
+	rd := bufio.NewReader(res.Body)
+	first, err := rd.ReadString('\n')
+	if err != nil || !strings.HasPrefix(first, "data: ") {
+		t.Fatalf("first event: %q %v", first, err)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	rest, err := io.ReadAll(rd)
+	if err != nil || !strings.Contains(string(rest), "data: [DONE]") {
+		t.Fatalf("the stream did not complete across shutdown: %v\n%s", err, rest)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+}
