@@ -44,6 +44,7 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod+"/provider/ollama", mod, mod+"/provider")
 	rule(mod+"/provider/bedrock", mod, mod+"/provider")
 	rule(mod+"/registry", mod, mod+"/provider")
+	rule(mod+"/analytics", mod)
 	rule(mod+"/provider/protocols", mod, mod+"/provider", mod+"/provider/anthropic", mod+"/provider/azure",
 		mod+"/provider/bedrock", mod+"/provider/ollama", mod+"/provider/openai", mod+"/provider/tokenauth")
 	seen := 0
