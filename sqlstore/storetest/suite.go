@@ -51,6 +51,11 @@ func Run(t *testing.T, b Backend) {
 		{"SecretsNotStoredInPlaintext", testNoPlaintext},
 		{"CiphertextBoundToRow", testCiphertextBinding},
 		{"KeyRotation", testKeyRotation},
+		{"UsageAppendAndRead", testUsageAppend},
+		{"UsageBatchIsAllOrNothing", testUsageBatchAtomic},
+		{"UsageRetriedBatchWrittenOnce", testUsageIdempotent},
+		{"UsageListFilters", testUsageFilters},
+		{"UsagePaginationNewestFirst", testUsagePagination},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1186,4 +1191,233 @@ func testSessions(t *testing.T, _ Backend, db *sqlstore.DB) {
 	}
 	_, err = db.GetToken(ctx, "00000000-0000-0000-0000-000000000000")
 	wantCode(t, err, switchyard.ENOTFOUND)
+}
+
+func usageEvent(at time.Time, i int) switchyard.UsageEvent {
+	status := switchyard.UsageOK
+	if i%4 == 3 {
+		status = switchyard.UsageError
+	}
+	return switchyard.UsageEvent{At: at, RequestID: fmt.Sprintf("req-%d", i), ConnectionID: fmt.Sprintf("c%d", i%2),
+		UserID: "u1", ProviderID: fmt.Sprintf("p%d", i%3), ModelID: fmt.Sprintf("m%d", i%3), Model: "fast",
+		UpstreamModel: "gpt-4o-mini", Stream: i%2 == 0, Status: status, HTTPStatus: 200, InputTokens: 100 + i,
+		OutputTokens: 20 + i, CachedInputTokens: i, LatencyMS: int64(500 + i), TTFTMS: int64(50 + i),
+		CostUSD: float64(i) * 0.00125, Attempts: 1 + i%2}
+}
+
+func testUsageAppend(t *testing.T, _ Backend, db *sqlstore.DB) {
+	at := time.Date(2026, 11, 1, 12, 30, 15, 123456789, time.FixedZone("CET", 3600))
+	events := []switchyard.UsageEvent{usageEvent(at, 3), {Status: switchyard.UsageCancelled}}
+	events[0].ErrorClass = "rate_limited"
+	events[0].HTTPStatus = 429
+	if err := db.AppendUsage(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range events {
+		if e.ID == "" || e.At.IsZero() || e.At.Location() != time.UTC {
+			t.Fatalf("event %d: id %q, at %v: want both set, in UTC", i, e.ID, e.At)
+		}
+	}
+	if !events[0].At.Equal(at.Truncate(time.Microsecond)) {
+		t.Fatalf("at = %v, want %v truncated to microseconds", events[0].At, at)
+	}
+	page, err := db.ListUsage(ctx, switchyard.UsageFilter{})
+	if err != nil || len(page.Items) != 2 || page.NextCursor != "" {
+		t.Fatalf("list = %d items, cursor %q, %v", len(page.Items), page.NextCursor, err)
+	}
+	var got *switchyard.UsageEvent
+	for _, e := range page.Items {
+		if e.ID == events[0].ID {
+			got = e
+		}
+	}
+	if got == nil || *got != events[0] {
+		t.Fatalf("read back\n%+v\nwant\n%+v", got, events[0])
+	}
+	if err := db.AppendUsage(ctx, nil); err != nil {
+		t.Fatalf("empty batch: %v", err)
+	}
+	// Writes inside a transaction roll back with it.
+	boom := errors.New("boom")
+	err = db.InTx(ctx, func(tx switchyard.Store) error {
+		if err := tx.AppendUsage(ctx, []switchyard.UsageEvent{usageEvent(at, 1)}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v", err)
+	}
+	if page, _ := db.ListUsage(ctx, switchyard.UsageFilter{}); len(page.Items) != 2 {
+		t.Fatalf("%d events after a rolled back append, want 2", len(page.Items))
+	}
+}
+
+func testUsageBatchAtomic(t *testing.T, _ Backend, db *sqlstore.DB) {
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	batch := make([]switchyard.UsageEvent, 250)
+	for i := range batch {
+		batch[i] = usageEvent(at, i)
+	}
+	batch[201].Status = "lost"
+	batch[7].InputTokens = -1
+	err := db.AppendUsage(ctx, batch)
+	wantCode(t, err, switchyard.EINVALID)
+	wantField(t, err, "[201].status")
+	wantField(t, err, "[7].input_tokens")
+	if page, _ := db.ListUsage(ctx, switchyard.UsageFilter{}); len(page.Items) != 0 {
+		t.Fatalf("%d events stored from an invalid batch, want none", len(page.Items))
+	}
+	// Mended, the same batch is stored whole.
+	batch[201].Status, batch[7].InputTokens = switchyard.UsageOK, 1
+	if err := db.AppendUsage(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if n := countUsage(t, db, switchyard.UsageFilter{}); n != 250 {
+		t.Fatalf("%d events stored, want 250", n)
+	}
+}
+
+func testUsageIdempotent(t *testing.T, _ Backend, db *sqlstore.DB) {
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	batch := make([]switchyard.UsageEvent, 130)
+	for i := range batch {
+		batch[i] = usageEvent(at.Add(time.Duration(i)*time.Second), i)
+	}
+	if err := db.AppendUsage(ctx, batch[:60]); err != nil {
+		t.Fatal(err)
+	}
+	// The retry of a batch whose first part was stored (its ids were set
+	// in place) stores only the rest.
+	if err := db.AppendUsage(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendUsage(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if n := countUsage(t, db, switchyard.UsageFilter{}); n != 130 {
+		t.Fatalf("%d events stored, want 130", n)
+	}
+}
+
+func testUsageFilters(t *testing.T, _ Backend, db *sqlstore.DB) {
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	batch := make([]switchyard.UsageEvent, 24)
+	for i := range batch {
+		batch[i] = usageEvent(base.Add(time.Duration(i)*time.Hour), i)
+	}
+	if err := db.AppendUsage(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		f    switchyard.UsageFilter
+		want int
+	}{
+		{"all", switchyard.UsageFilter{}, 24},
+		{"since is inclusive", switchyard.UsageFilter{Since: base.Add(20 * time.Hour)}, 4},
+		{"until is exclusive", switchyard.UsageFilter{Until: base.Add(3 * time.Hour)}, 3},
+		{"a range", switchyard.UsageFilter{Since: base.Add(6 * time.Hour), Until: base.Add(12 * time.Hour)}, 6},
+		{"connection", switchyard.UsageFilter{ConnectionID: "c1"}, 12},
+		{"provider", switchyard.UsageFilter{ProviderID: "p2"}, 8},
+		{"model", switchyard.UsageFilter{ModelID: "m0"}, 8},
+		{"status", switchyard.UsageFilter{Status: switchyard.UsageError}, 6},
+		{"everything at once", switchyard.UsageFilter{Since: base.Add(time.Hour), Until: base.Add(22 * time.Hour),
+			ConnectionID: "c1", ProviderID: "p0", Status: switchyard.UsageError}, 2},
+		{"nothing", switchyard.UsageFilter{ProviderID: "none"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page, err := db.ListUsage(ctx, tt.f)
+			if err != nil || len(page.Items) != tt.want {
+				t.Fatalf("%d items (%v), want %d", len(page.Items), err, tt.want)
+			}
+			for i, e := range page.Items {
+				if (!tt.f.Since.IsZero() && e.At.Before(tt.f.Since)) || (!tt.f.Until.IsZero() && !e.At.Before(tt.f.Until)) ||
+					(tt.f.ConnectionID != "" && e.ConnectionID != tt.f.ConnectionID) ||
+					(tt.f.ProviderID != "" && e.ProviderID != tt.f.ProviderID) || (tt.f.Status != "" && e.Status != tt.f.Status) {
+					t.Fatalf("item %d does not match the filter: %+v", i, e)
+				}
+			}
+		})
+	}
+	_, err := db.ListUsage(ctx, switchyard.UsageFilter{ListOptions: switchyard.ListOptions{Cursor: "not a cursor"}})
+	wantCode(t, err, switchyard.EINVALID)
+	_, err = db.ListUsage(ctx, switchyard.UsageFilter{ListOptions: switchyard.ListOptions{Limit: switchyard.MaxPageSize + 1}})
+	wantCode(t, err, switchyard.EINVALID)
+}
+
+// testUsagePagination pages through events of which many share a
+// timestamp and whose ids do not follow their times: the pages must still
+// come newest first, with no event repeated or skipped.
+func testUsagePagination(t *testing.T, _ Backend, db *sqlstore.DB) {
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	batch := make([]switchyard.UsageEvent, 53)
+	for i := range batch {
+		batch[i] = usageEvent(base.Add(time.Duration(i%7)*time.Minute), i)
+		batch[i].ID = fmt.Sprintf("e-%03d", (i*31)%53)
+	}
+	if err := db.AppendUsage(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	var got []*switchyard.UsageEvent
+	f := switchyard.UsageFilter{ListOptions: switchyard.ListOptions{Limit: 5}}
+	for pages := 0; ; pages++ {
+		if pages > 20 {
+			t.Fatal("pagination does not end")
+		}
+		page, err := db.ListUsage(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, page.Items...)
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	if len(got) != len(batch) {
+		t.Fatalf("%d events over all pages, want %d", len(got), len(batch))
+	}
+	seen := map[string]bool{}
+	for i, e := range got {
+		if seen[e.ID] {
+			t.Fatalf("event %s repeated", e.ID)
+		}
+		seen[e.ID] = true
+		if i > 0 {
+			prev := got[i-1]
+			if e.At.After(prev.At) || (e.At.Equal(prev.At) && e.ID > prev.ID) {
+				t.Fatalf("item %d (%v %s) comes after (%v %s): not newest first", i, e.At, e.ID, prev.At, prev.ID)
+			}
+		}
+	}
+	// The cursor combines with filters.
+	f = switchyard.UsageFilter{ListOptions: switchyard.ListOptions{Limit: 2}, ProviderID: "p1", Since: base.Add(2 * time.Minute)}
+	want := 0
+	for _, e := range batch {
+		if e.ProviderID == "p1" && !e.At.Before(base.Add(2*time.Minute)) {
+			want++
+		}
+	}
+	if n := countUsage(t, db, f); n != want {
+		t.Fatalf("filtered pages hold %d events, want %d", n, want)
+	}
+}
+
+// countUsage follows every page of f and counts the events.
+func countUsage(t *testing.T, db *sqlstore.DB, f switchyard.UsageFilter) int {
+	t.Helper()
+	n := 0
+	for {
+		page, err := db.ListUsage(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(page.Items)
+		if page.NextCursor == "" {
+			return n
+		}
+		f.Cursor = page.NextCursor
+	}
 }
