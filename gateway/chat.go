@@ -21,20 +21,20 @@ func (g *Gateway) chat(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u := Usage{At: start, RequestID: newID("req_"), ConnectionID: conn.ID, UserID: conn.OwnerID}
+	u := switchyard.UsageEvent{At: start, RequestID: newID("req_"), ConnectionID: conn.ID, UserID: conn.OwnerID}
 	if !g.rateLimit(w, conn) {
-		g.finish(&u, start, "error", "rate_limit_exceeded", http.StatusTooManyRequests)
+		g.finish(&u, start, switchyard.UsageError, "rate_limit_exceeded", http.StatusTooManyRequests)
 		return
 	}
 	var req chatRequest
 	if !g.readBody(w, r, &req) {
-		g.finish(&u, start, "error", "invalid_request", http.StatusBadRequest)
+		g.finish(&u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
 		return
 	}
 	u.Model, u.Stream = req.Model, req.Stream
 	if req.Model == "" {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "missing_model", "model", "model is required")
-		g.finish(&u, start, "error", "invalid_request", http.StatusBadRequest)
+		g.finish(&u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
 		return
 	}
 	routes, err := routesFor(snap, conn, req.Model)
@@ -56,11 +56,11 @@ func (g *Gateway) chat(w http.ResponseWriter, r *http.Request) {
 }
 
 // clientError answers a request the client got wrong.
-func (g *Gateway) clientError(w http.ResponseWriter, u *Usage, start time.Time, err error) {
+func (g *Gateway) clientError(w http.ResponseWriter, u *switchyard.UsageEvent, start time.Time, err error) {
 	var br *badRequest
 	if !errors.As(err, &br) {
 		writeError(w, http.StatusInternalServerError, "api_error", "internal", "", "internal error")
-		g.finish(u, start, "error", "internal", http.StatusInternalServerError)
+		g.finish(u, start, switchyard.UsageError, "internal", http.StatusInternalServerError)
 		return
 	}
 	status, code := br.status, br.code
@@ -68,14 +68,14 @@ func (g *Gateway) clientError(w http.ResponseWriter, u *Usage, start time.Time, 
 		status, code = http.StatusBadRequest, "invalid_request"
 	}
 	writeError(w, status, "invalid_request_error", code, br.param, br.msg)
-	g.finish(u, start, "error", code, status)
+	g.finish(u, start, switchyard.UsageError, code, status)
 }
 
 // attempt runs fn over the candidates until one succeeds, the error is not
 // retryable, or the attempts or the retry budget run out. fn returns
 // whether it has started answering the client (after which nothing is
 // retried).
-func (g *Gateway) attempt(ctx context.Context, u *Usage, routes []registry.Route, fn func(c candidate) (started bool, err error)) error {
+func (g *Gateway) attempt(ctx context.Context, u *switchyard.UsageEvent, routes []registry.Route, fn func(c candidate) (started bool, err error)) error {
 	deadline := g.cfg.Now().Add(g.cfg.RetryBudget)
 	var last error
 	for _, c := range g.candidates(routes) {
@@ -117,7 +117,7 @@ func (g *Gateway) attempt(ctx context.Context, u *Usage, routes []registry.Route
 }
 
 // complete answers a non-streaming request.
-func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, u *Usage, start time.Time, ireq *provider.ChatRequest, routes []registry.Route) {
+func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, u *switchyard.UsageEvent, start time.Time, ireq *provider.ChatRequest, routes []registry.Route) {
 	var res *provider.ChatResponse
 	var used registry.Route
 	err := g.attempt(r.Context(), u, routes, func(c candidate) (bool, error) {
@@ -136,28 +136,28 @@ func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, u *Usage, sta
 	body, err := json.Marshal(responseOut(res, "chatcmpl-"+u.RequestID[4:], u.Model, start.Unix()))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "api_error", "internal", "", "internal error")
-		g.finish(u, start, "error", "internal", http.StatusInternalServerError)
+		g.finish(u, start, switchyard.UsageError, "internal", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
-	g.finish(u, start, "ok", "", http.StatusOK)
+	g.finish(u, start, switchyard.UsageOK, "", http.StatusOK)
 }
 
 // failed answers an upstream failure before any byte went out.
-func (g *Gateway) failed(w http.ResponseWriter, r *http.Request, u *Usage, start time.Time, err error) {
+func (g *Gateway) failed(w http.ResponseWriter, r *http.Request, u *switchyard.UsageEvent, start time.Time, err error) {
 	if r.Context().Err() != nil {
-		g.finish(u, start, "cancelled", "client_closed", 499)
+		g.finish(u, start, switchyard.UsageCancelled, "client_closed", 499)
 		return
 	}
 	status, class := upstreamError(w, err)
-	g.finish(u, start, "error", class, status)
+	g.finish(u, start, switchyard.UsageError, class, status)
 }
 
 // stream answers a streaming request as server-sent events, each chunk
 // written and flushed as it comes.
-func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *Usage, start time.Time, ireq *provider.ChatRequest, routes []registry.Route, includeUsage bool) {
+func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *switchyard.UsageEvent, start time.Time, ireq *provider.ChatRequest, routes []registry.Route, includeUsage bool) {
 	flusher, _ := w.(http.Flusher)
 	ctx := r.Context()
 	id := "chatcmpl-" + u.RequestID[4:]
@@ -229,7 +229,7 @@ func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *Usage, start
 	u.CostUSD = cost(used.Model.Pricing, total)
 	if streamErr != nil {
 		if ctx.Err() != nil {
-			g.finish(u, start, "cancelled", "client_closed", 499)
+			g.finish(u, start, switchyard.UsageCancelled, "client_closed", 499)
 			return
 		}
 		// The answer has begun: no retry. Tell the client in the stream.
@@ -239,7 +239,7 @@ func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *Usage, start
 			class, msg = e.Code, "upstream: "+e.Message
 		}
 		enc.error(class, msg)
-		g.finish(u, start, "error", class, http.StatusOK)
+		g.finish(u, start, switchyard.UsageError, class, http.StatusOK)
 		return
 	}
 	if finish == "" {
@@ -250,7 +250,7 @@ func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *Usage, start
 		enc.usage(total)
 	}
 	enc.done()
-	g.finish(u, start, "ok", "", http.StatusOK)
+	g.finish(u, start, switchyard.UsageOK, "", http.StatusOK)
 }
 
 // chunkWriter writes chat.completion.chunk events.
@@ -325,20 +325,14 @@ func (c chunkWriter) done() {
 	}
 }
 
-// cost prices usage in US dollars; cached input is priced at the cache
-// read price when the model has one.
+// cost prices an answer's usage at the model's prices.
 func cost(p switchyard.Pricing, u provider.Usage) float64 {
-	cached := u.CachedInputTokens
-	if p.CacheReadPerMTok == 0 {
-		cached = 0
-	}
-	in := float64(u.InputTokens-cached) * p.InputPerMTok
-	in += float64(cached) * p.CacheReadPerMTok
-	return (in + float64(u.OutputTokens)*p.OutputPerMTok) / 1e6
+	return switchyard.Cost(p, switchyard.Tokens{Input: u.InputTokens, CachedInput: u.CachedInputTokens,
+		CacheWrite: u.CacheWriteTokens, Output: u.OutputTokens})
 }
 
 // finish completes and records the usage of a request.
-func (g *Gateway) finish(u *Usage, start time.Time, status, class string, httpStatus int) {
+func (g *Gateway) finish(u *switchyard.UsageEvent, start time.Time, status, class string, httpStatus int) {
 	u.LatencyMS = g.cfg.Now().Sub(start).Milliseconds()
 	u.Status, u.ErrorClass, u.HTTPStatus = status, class, httpStatus
 	g.cfg.Record(*u)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/provider"
 	"github.com/switchyard/switchyard/registry"
 )
@@ -40,20 +41,20 @@ func (g *Gateway) embeddings(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u := Usage{At: start, RequestID: newID("req_"), ConnectionID: conn.ID, UserID: conn.OwnerID}
+	u := switchyard.UsageEvent{At: start, RequestID: newID("req_"), ConnectionID: conn.ID, UserID: conn.OwnerID}
 	if !g.rateLimit(w, conn) {
-		g.finish(&u, start, "error", "rate_limit_exceeded", http.StatusTooManyRequests)
+		g.finish(&u, start, switchyard.UsageError, "rate_limit_exceeded", http.StatusTooManyRequests)
 		return
 	}
 	var req embedRequest
 	if !g.readBody(w, r, &req) {
-		g.finish(&u, start, "error", "invalid_request", http.StatusBadRequest)
+		g.finish(&u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
 		return
 	}
 	u.Model = req.Model
 	if req.EncodingFormat != "" && req.EncodingFormat != "float" {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_request", "encoding_format", "only encoding_format \"float\" is supported")
-		g.finish(&u, start, "error", "invalid_request", http.StatusBadRequest)
+		g.finish(&u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
 		return
 	}
 	var inputs []string
@@ -62,7 +63,7 @@ func (g *Gateway) embeddings(w http.ResponseWriter, r *http.Request) {
 		inputs = []string{one}
 	} else if err := json.Unmarshal(req.Input, &inputs); err != nil || len(inputs) == 0 {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_request", "input", "input must be a string or a non-empty array of strings")
-		g.finish(&u, start, "error", "invalid_request", http.StatusBadRequest)
+		g.finish(&u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
 		return
 	}
 	routes, err := routesFor(snap, conn, req.Model)
@@ -91,5 +92,5 @@ func (g *Gateway) embeddings(w http.ResponseWriter, r *http.Request) {
 	u.CostUSD = cost(used.Model.Pricing, res.Usage)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
-	g.finish(&u, start, "ok", "", http.StatusOK)
+	g.finish(&u, start, switchyard.UsageOK, "", http.StatusOK)
 }

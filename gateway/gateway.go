@@ -32,34 +32,11 @@ import (
 	"github.com/switchyard/switchyard/registry"
 )
 
-// Usage is the record of one request.
-type Usage struct {
-	At                time.Time
-	RequestID         string
-	ConnectionID      string
-	UserID            string
-	ProviderID        string
-	ModelID           string
-	Model             string
-	UpstreamModel     string
-	Stream            bool
-	Status            string // ok, error, cancelled
-	ErrorClass        string
-	HTTPStatus        int
-	InputTokens       int
-	OutputTokens      int
-	CachedInputTokens int
-	LatencyMS         int64
-	TTFTMS            int64
-	CostUSD           float64
-	Attempts          int
-}
-
 // Config holds the gateway's dependencies and limits.
 type Config struct {
 	Registry *registry.Registry
 	// Record receives every request's usage; it must not block.
-	Record func(Usage)
+	Record func(switchyard.UsageEvent)
 	Logger *slog.Logger
 	// MaxBodyBytes bounds request bodies (default 16 MiB: images).
 	MaxBodyBytes int64
@@ -88,7 +65,7 @@ func New(cfg Config) *Gateway {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Record == nil {
-		cfg.Record = func(Usage) {}
+		cfg.Record = func(switchyard.UsageEvent) {}
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 16 << 20

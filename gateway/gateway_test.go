@@ -35,7 +35,7 @@ type rig struct {
 	owner *switchyard.User
 
 	mu    sync.Mutex
-	usage []gateway.Usage
+	usage []switchyard.UsageEvent
 	read  int // records already returned by lastUsage
 }
 
@@ -49,7 +49,10 @@ func newRig(t *testing.T) *rig {
 	f := &protocols.Factory{HTTP: pol.Client(netguard.ClientOptions{}), TokenHTTP: pol.Client(netguard.ClientOptions{})}
 	reg := registry.New(registry.Config{Source: db, NewAdapter: f.New})
 	r := &rig{t: t, db: db, reg: reg, store: reg.Track(db)}
-	gw := gateway.New(gateway.Config{Registry: reg, Record: func(u gateway.Usage) {
+	gw := gateway.New(gateway.Config{Registry: reg, Record: func(u switchyard.UsageEvent) {
+		if err := u.Validate(); err != nil {
+			t.Errorf("the gateway recorded an invalid usage event: %v", err)
+		}
 		r.mu.Lock()
 		r.usage = append(r.usage, u)
 		r.mu.Unlock()
@@ -130,7 +133,7 @@ func (r *rig) client(key string) openai.Client {
 
 // lastUsage returns the newest usage record. Records are made after the
 // answer is written, so it waits briefly for one newer than the last read.
-func (r *rig) lastUsage() gateway.Usage {
+func (r *rig) lastUsage() switchyard.UsageEvent {
 	r.t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
 	for {

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +51,8 @@ func TestGatewayThroughTheRealProgram(t *testing.T) {
 	up := fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{upstreamKey}, Options: fake.Options{ChunkDelay: 100 * time.Millisecond}})
 	srv := httptest.NewServer(up)
 	defer srv.Close()
-	addr, logs, stop := startServe(t, map[string]string{"SWITCHYARD_DATA_DIR": t.TempDir(), "SWITCHYARD_ADMIN_TOKEN": adminToken,
+	dir := t.TempDir()
+	addr, logs, stop := startServe(t, map[string]string{"SWITCHYARD_DATA_DIR": dir, "SWITCHYARD_ADMIN_TOKEN": adminToken,
 		"SWITCHYARD_OUTBOUND_ALLOW": "127.0.0.1/32", "SWITCHYARD_SHUTDOWN_TIMEOUT": "20s"})
 
 	p := api(t, addr, adminToken, "POST", "/providers", map[string]any{"name": "Local", "slug": "local", "protocol": "openai_compatible",
@@ -91,5 +95,34 @@ func TestGatewayThroughTheRealProgram(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Fatal(err)
+	}
+	// No usage record is lost: both requests are in the database, the
+	// stream's complete.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "switchyard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT stream, status, output_tokens, cost_usd FROM usage_events ORDER BY at`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var stream bool
+		var status string
+		var out int
+		var cost float64
+		if err := rows.Scan(&stream, &status, &out, &cost); err != nil {
+			t.Fatal(err)
+		}
+		if out == 0 {
+			t.Errorf("a usage record without output tokens (stream %v)", stream)
+		}
+		got = append(got, fmt.Sprintf("stream=%v:%s", stream, status))
+	}
+	if strings.Join(got, ",") != "stream=false:ok,stream=true:ok" {
+		t.Fatalf("usage records = %v\n%s", got, logs)
 	}
 }

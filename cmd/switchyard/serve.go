@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard"
+	"github.com/switchyard/switchyard/analytics"
 	"github.com/switchyard/switchyard/catalog"
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/control"
@@ -116,7 +117,25 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	go reg.Watch(bg, db, db.Listen, 5*time.Second)
 
 	var ready atomic.Bool
-	gw := gateway.New(gateway.Config{Registry: reg, Logger: log})
+	// Usage is recorded off the request path, in batches; whatever is
+	// queued when the server stops is written before the database closes.
+	usage := analytics.NewRecorder(analytics.RecorderConfig{Store: db, Logger: log})
+	usageDone := make(chan struct{})
+	go func() {
+		defer close(usageDone)
+		usage.Run(bg)
+	}()
+	defer func() {
+		stopBackground()
+		<-usageDone
+		fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := usage.Close(fctx); err != nil {
+			log.Error("writing the last usage records", "error", err)
+		}
+		log.Info("usage recorded", "written", usage.Written(), "dropped", usage.Dropped(), "failed", usage.Failed())
+	}()
+	gw := gateway.New(gateway.Config{Registry: reg, Logger: log, Record: usage.Record})
 	handler, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load, Control: ctl, Gateway: gw,
 		MaxBodyBytes: cfg.MaxBodyBytes, SecureCookies: cfg.TLS()})
 	if err != nil {
