@@ -78,36 +78,56 @@ func (g *Gateway) clientError(w http.ResponseWriter, u *switchyard.UsageEvent, s
 func (g *Gateway) attempt(ctx context.Context, u *switchyard.UsageEvent, routes []registry.Route, fn func(c candidate) (started bool, err error)) error {
 	deadline := g.cfg.Now().Add(g.cfg.RetryBudget)
 	var last error
-	for _, c := range g.candidates(routes) {
-		if u.Attempts >= g.cfg.MaxAttempts || ctx.Err() != nil {
-			break
-		}
+	var lastCand *candidate
+	try := func(c candidate) (done bool, err error) {
 		b := g.breaker(c.route.Provider.ID)
-		done, err := b.Allow()
-		if err != nil {
+		report, berr := b.Allow()
+		if berr != nil {
 			if last == nil {
 				last = &provider.Error{Code: provider.CodeUnavailable, Message: "the provider's circuit breaker is open after repeated failures"}
 			}
-			continue
+			return false, nil
 		}
 		u.Attempts++
 		u.ProviderID, u.ModelID, u.UpstreamModel = c.route.Provider.ID, c.route.Model.ID, c.route.Model.UpstreamID
 		started, err := fn(c)
-		done(breakerOutcome(err))
-		if err == nil || started {
-			return err
+		report(breakerOutcome(err))
+		if err == nil || started || !retryable(err) {
+			return true, err
 		}
-		last = err
+		last, lastCand = err, &c
 		g.cool(c.key, err)
-		if !retryable(err) {
+		return false, nil
+	}
+	// First every candidate once, in order: another key or provider may
+	// answer now, without waiting.
+	for _, c := range g.candidates(routes) {
+		if u.Attempts >= g.cfg.MaxAttempts || ctx.Err() != nil || g.cfg.Now().After(deadline) {
+			break
+		}
+		if done, err := try(c); done {
 			return err
 		}
-		if e, ok := provider.AsError(err); ok && e.RetryAfter > 0 && g.cfg.Now().Add(e.RetryAfter).After(deadline) {
-			// Waiting is not worth it; another key or provider may answer now.
-			continue
+	}
+	// Then the last one again, after its Retry-After or a short backoff,
+	// while attempts and the retry budget allow.
+	for backoff := 250 * time.Millisecond; lastCand != nil && u.Attempts < g.cfg.MaxAttempts; backoff *= 2 {
+		wait := backoff
+		if e, ok := provider.AsError(last); ok && e.RetryAfter > 0 {
+			wait = e.RetryAfter
 		}
-		if g.cfg.Now().After(deadline) {
+		if g.cfg.Now().Add(wait).After(deadline) {
 			break
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return last
+		case <-t.C:
+		}
+		if done, err := try(*lastCand); done {
+			return err
 		}
 	}
 	if last == nil {

@@ -299,3 +299,31 @@ func TestOldStyleConnection(t *testing.T) {
 		t.Fatalf("with its system provider disabled: %d", e.StatusCode)
 	}
 }
+
+// TestRetryAfterWaitsForTheOnlyProvider: with no other key or provider, a
+// 429 whose Retry-After fits the retry budget is waited for and retried;
+// one that does not fit is answered at once with its Retry-After.
+func TestRetryAfterWaitsForTheOnlyProvider(t *testing.T) {
+	r := newRig(t)
+	up := fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{upstreamKey}})
+	p := r.addProvider(providerSpec{slug: "only", protocol: switchyard.ProtocolOpenAICompatible, baseURL: r.upstream(up) + "/v1",
+		cred: apiKey(upstreamKey), models: []*switchyard.Model{model("gpt-4o-mini")}})
+	c := r.client(r.connect(switchyard.Connection{ProviderID: p.ID}))
+	up.QueueFault(fake.RateLimit(time.Second))
+	start := time.Now()
+	if _, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: userMsg("hi")}); err != nil {
+		t.Fatalf("after a short Retry-After: %v", err)
+	}
+	if u := r.lastUsage(); u.Attempts != 2 || time.Since(start) < time.Second {
+		t.Fatalf("usage %+v after %v: the Retry-After was not waited", u, time.Since(start))
+	}
+	up.QueueFault(fake.RateLimit(time.Minute))
+	_, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: userMsg("hi")})
+	e := apiError(t, err)
+	if e.StatusCode != 429 || e.Response.Header.Get("Retry-After") != "60" {
+		t.Fatalf("a long Retry-After: %d, Retry-After %q", e.StatusCode, e.Response.Header.Get("Retry-After"))
+	}
+	if u := r.lastUsage(); u.Attempts != 1 {
+		t.Fatalf("a Retry-After beyond the budget was waited for: %+v", u)
+	}
+}
