@@ -129,6 +129,14 @@ func Postgres() Backend {
 	}
 }
 
+// PostgresURL creates an empty schema of its own for the test and returns
+// a database URL that uses it (for tests that start whole programs); it
+// skips the test when no PostgreSQL is configured.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	return postgresSchema(t)
+}
+
 // postgresSchema creates a schema of its own for the test in the server
 // named by SWITCHYARD_TEST_POSTGRES_URL and returns a URL that uses it; it
 // skips the test when that is unset.
