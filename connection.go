@@ -25,6 +25,8 @@ type Connection struct {
 	// Credential optionally brings the caller's own upstream credential.
 	Credential   *Credential `json:"credential"`
 	RateLimitRPM int         `json:"rate_limit_rpm"`
+	// TokenLimitTPM bounds tokens (in and out) per minute; 0 means none.
+	TokenLimitTPM int `json:"token_limit_tpm"`
 	// BudgetUSD is a monthly spending limit; 0 means none.
 	BudgetUSD  float64    `json:"budget_usd"`
 	Enabled    bool       `json:"enabled"`
@@ -64,6 +66,9 @@ func (c *Connection) Validate() error {
 	}
 	if c.Credential != nil {
 		pr.Merge("credential", c.Credential.Validate())
+	}
+	if c.TokenLimitTPM < 0 {
+		pr.Add("token_limit_tpm", "out_of_range", "must be 0 (no limit) or a positive number of tokens per minute")
 	}
 	if c.RateLimitRPM < 0 {
 		pr.Add("rate_limit_rpm", "out_of_range", "must be 0 (no limit) or a positive number of requests per minute")

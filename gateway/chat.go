@@ -355,5 +355,10 @@ func cost(p switchyard.Pricing, u provider.Usage) float64 {
 func (g *Gateway) finish(u *switchyard.UsageEvent, start time.Time, status, class string, httpStatus int) {
 	u.LatencyMS = g.cfg.Now().Sub(start).Milliseconds()
 	u.Status, u.ErrorClass, u.HTTPStatus = status, class, httpStatus
+	if n := u.InputTokens + u.OutputTokens; n > 0 {
+		if b, ok := g.tokens.Load(u.ConnectionID); ok {
+			b.(*tokenBucket).take(g.cfg.Now(), n)
+		}
+	}
 	g.cfg.Record(*u)
 }

@@ -56,6 +56,7 @@ type Gateway struct {
 	mux      *http.ServeMux
 	breakers sync.Map // provider id → *gobreaker.TwoStepCircuitBreaker[struct{}]
 	limiters sync.Map // connection id → *limiter
+	tokens   sync.Map // connection id → *tokenBucket
 	cooling  sync.Map // credential id → time.Time until which it is skipped
 }
 
@@ -117,9 +118,24 @@ type limiter struct {
 	l   *rate.Limiter
 }
 
-// rateLimit applies the connection's requests-per-minute limit and sets
-// the x-ratelimit-* headers; false means the request was refused.
+// rateLimit applies the connection's requests- and tokens-per-minute
+// limits and sets the x-ratelimit-* headers; false means the request was
+// refused.
 func (g *Gateway) rateLimit(w http.ResponseWriter, c *switchyard.Connection) bool {
+	if b := g.tokenBucket(c.ID, c.TokenLimitTPM); b != nil {
+		ok, wait, left := b.allow(g.cfg.Now())
+		h := w.Header()
+		h.Set("X-Ratelimit-Limit-Tokens", strconv.Itoa(c.TokenLimitTPM))
+		h.Set("X-Ratelimit-Remaining-Tokens", strconv.Itoa(left))
+		if !ok {
+			secs := int(math.Ceil(wait.Seconds()))
+			h.Set("X-Ratelimit-Reset-Tokens", strconv.Itoa(secs)+"s")
+			h.Set("Retry-After", strconv.Itoa(secs))
+			writeError(w, http.StatusTooManyRequests, "rate_limit_error", "rate_limit_exceeded", "",
+				"this connection is limited to "+strconv.Itoa(c.TokenLimitTPM)+" tokens per minute; retry after "+strconv.Itoa(secs)+" s")
+			return false
+		}
+	}
 	if c.RateLimitRPM <= 0 {
 		return true
 	}

@@ -327,3 +327,26 @@ func TestRetryAfterWaitsForTheOnlyProvider(t *testing.T) {
 		t.Fatalf("a Retry-After beyond the budget was waited for: %+v", u)
 	}
 }
+
+func TestConnectionTokenLimit(t *testing.T) {
+	r := newRig(t)
+	up := fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{upstreamKey}})
+	p := r.addProvider(providerSpec{slug: "p", protocol: switchyard.ProtocolOpenAICompatible, baseURL: r.upstream(up) + "/v1",
+		cred: apiKey(upstreamKey), models: []*switchyard.Model{model("gpt-4o-mini")}})
+	// The first answer uses more than the whole minute's allowance.
+	c := r.client(r.connect(switchyard.Connection{ProviderID: p.ID, TokenLimitTPM: 10}))
+	long := strings.Repeat("word ", 40)
+	if _, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: userMsg(long)}); err != nil {
+		t.Fatal(err)
+	}
+	if u := r.lastUsage(); u.InputTokens+u.OutputTokens <= 10 {
+		t.Fatalf("the first answer used only %d tokens", u.InputTokens+u.OutputTokens)
+	}
+	seen := up.RequestCount()
+	_, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: userMsg("hi")})
+	e := apiError(t, err)
+	if e.StatusCode != 429 || e.Response.Header.Get("X-Ratelimit-Limit-Tokens") != "10" || e.Response.Header.Get("Retry-After") == "" ||
+		up.RequestCount() != seen {
+		t.Fatalf("over the token limit: %d, headers %v", e.StatusCode, e.Response.Header)
+	}
+}

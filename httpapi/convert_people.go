@@ -14,7 +14,7 @@ import (
 
 func connectionOut(c *switchyard.Connection) apigen.Connection {
 	out := apigen.Connection{Id: c.ID, Name: c.Name, OwnerId: c.OwnerID, Models: orEmpty(c.Models), KeyPrefix: c.KeyPrefix,
-		RateLimitRpm: c.RateLimitRPM, BudgetUsd: c.BudgetUSD, Enabled: c.Enabled, LastUsedAt: c.LastUsedAt,
+		RateLimitRpm: c.RateLimitRPM, TokenLimitTpm: c.TokenLimitTPM, BudgetUsd: c.BudgetUSD, Enabled: c.Enabled, LastUsedAt: c.LastUsedAt,
 		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if c.ProviderID != "" {
 		out.ProviderId = ptr(c.ProviderID)
@@ -36,7 +36,7 @@ func connectionWithKeyOut(c *switchyard.Connection, key string) apigen.Connectio
 	o := connectionOut(c)
 	return apigen.ConnectionWithKey{Id: o.Id, Name: o.Name, OwnerId: o.OwnerId, ProviderId: o.ProviderId,
 		ProviderType: o.ProviderType, Models: o.Models, KeyPrefix: o.KeyPrefix, Key: key, Credential: o.Credential,
-		RateLimitRpm: o.RateLimitRpm, BudgetUsd: o.BudgetUsd, Enabled: o.Enabled, LastUsedAt: o.LastUsedAt,
+		RateLimitRpm: o.RateLimitRpm, TokenLimitTpm: o.TokenLimitTpm, BudgetUsd: o.BudgetUsd, Enabled: o.Enabled, LastUsedAt: o.LastUsedAt,
 		Version: o.Version, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
@@ -61,7 +61,7 @@ func connectionCredentialIn(in apigen.CredentialInput, base *switchyard.Credenti
 
 func connectionIn(in *apigen.ConnectionCreate) (*switchyard.Connection, error) {
 	c := &switchyard.Connection{Name: in.Name, OwnerID: deref(in.OwnerId), ProviderID: deref(in.ProviderId),
-		ProviderType: deref(in.ProviderType), RateLimitRPM: deref(in.RateLimitRpm), BudgetUSD: deref(in.BudgetUsd),
+		ProviderType: deref(in.ProviderType), RateLimitRPM: deref(in.RateLimitRpm), TokenLimitTPM: deref(in.TokenLimitTpm), BudgetUSD: deref(in.BudgetUsd),
 		Enabled: in.Enabled == nil || *in.Enabled}
 	if in.Models != nil {
 		c.Models = append([]string{}, *in.Models...)
@@ -87,6 +87,9 @@ func applyConnectionPatch(c *switchyard.Connection, in *apigen.ConnectionPatch) 
 	}
 	if in.Models != nil {
 		c.Models = append([]string{}, *in.Models...)
+	}
+	if in.TokenLimitTpm != nil {
+		c.TokenLimitTPM = *in.TokenLimitTpm
 	}
 	if in.RateLimitRpm != nil {
 		c.RateLimitRPM = *in.RateLimitRpm

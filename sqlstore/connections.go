@@ -9,7 +9,7 @@ import (
 )
 
 const connectionCols = `id, name, owner_id, provider_id, provider_type, models, key_hash, key_prefix, credential,
-	rate_limit_rpm, budget_usd, enabled, last_used_at, version, created_at, updated_at`
+	rate_limit_rpm, token_limit_tpm, budget_usd, enabled, last_used_at, version, created_at, updated_at`
 
 // storedCredential is a connection's own credential as stored: its secrets
 // sealed and bound to the connection row.
@@ -30,7 +30,7 @@ func scanConnection(sc interface{ Scan(...any) error }) (*connectionRow, error) 
 	c := &r.c
 	var providerID sql.NullString
 	err := sc.Scan(&c.ID, &c.Name, &c.OwnerID, &providerID, &c.ProviderType, jsonCol{&c.Models}, &c.KeyHash, &c.KeyPrefix,
-		jsonCol{&r.cred}, &c.RateLimitRPM, &c.BudgetUSD, &c.Enabled, nullTime{&c.LastUsedAt}, &c.Version,
+		jsonCol{&r.cred}, &c.RateLimitRPM, &c.TokenLimitTPM, &c.BudgetUSD, &c.Enabled, nullTime{&c.LastUsedAt}, &c.Version,
 		dbTime{&c.CreatedAt}, dbTime{&c.UpdatedAt})
 	c.ProviderID = providerID.String
 	return &r, err
@@ -70,7 +70,7 @@ func (s *store) connectionArgs(c *switchyard.Connection, oldCred *storedCredenti
 		}
 	}
 	return []any{c.Name, c.OwnerID, providerID, c.ProviderType, models, c.KeyHash, c.KeyPrefix, cred,
-		c.RateLimitRPM, c.BudgetUSD, c.Enabled}, nil
+		c.RateLimitRPM, c.TokenLimitTPM, c.BudgetUSD, c.Enabled}, nil
 }
 
 // CreateConnection stores a new connection.
@@ -90,7 +90,7 @@ func (s *store) CreateConnection(ctx context.Context, c *switchyard.Connection) 
 			return err
 		}
 		now := t.nowUTC()
-		_, err = t.exec(ctx, `INSERT INTO connections (`+connectionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+		_, err = t.exec(ctx, `INSERT INTO connections (`+connectionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
 			append(append([]any{c.ID}, args...), t.tsp(c.LastUsedAt), t.ts(now), t.ts(now))...)
 		if err != nil {
 			return err
@@ -193,7 +193,7 @@ func (s *store) UpdateConnection(ctx context.Context, c *switchyard.Connection) 
 		}
 		now := t.nowUTC()
 		res, err := t.exec(ctx, `UPDATE connections SET name = ?, owner_id = ?, provider_id = ?, provider_type = ?, models = ?,
-			key_hash = ?, key_prefix = ?, credential = ?, rate_limit_rpm = ?, budget_usd = ?, enabled = ?,
+			key_hash = ?, key_prefix = ?, credential = ?, rate_limit_rpm = ?, token_limit_tpm = ?, budget_usd = ?, enabled = ?,
 			version = version + 1, updated_at = ? WHERE id = ? AND version = ?`, append(args, t.ts(now), c.ID, c.Version)...)
 		if err != nil {
 			return err

@@ -680,10 +680,13 @@ type Connection struct {
 	ProviderId *string     `json:"provider_id,omitempty"`
 
 	// ProviderType Old style: a built-in provider type.
-	ProviderType *string   `json:"provider_type,omitempty"`
-	RateLimitRpm int       `json:"rate_limit_rpm"`
-	UpdatedAt    time.Time `json:"updated_at"`
-	Version      int64     `json:"version"`
+	ProviderType *string `json:"provider_type,omitempty"`
+	RateLimitRpm int     `json:"rate_limit_rpm"`
+
+	// TokenLimitTpm Tokens (in and out) per minute; 0 for no limit.
+	TokenLimitTpm int       `json:"token_limit_tpm"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	Version       int64     `json:"version"`
 }
 
 // ConnectionCreate defines model for ConnectionCreate.
@@ -700,7 +703,12 @@ type ConnectionCreate struct {
 	OwnerId      *string `json:"owner_id,omitempty"`
 	ProviderId   *string `json:"provider_id,omitempty"`
 	ProviderType *string `json:"provider_type,omitempty"`
-	RateLimitRpm *int    `json:"rate_limit_rpm,omitempty"`
+
+	// RateLimitRpm Requests per minute; 0 for no limit.
+	RateLimitRpm *int `json:"rate_limit_rpm,omitempty"`
+
+	// TokenLimitTpm Tokens (in and out) per minute; 0 for no limit.
+	TokenLimitTpm *int `json:"token_limit_tpm,omitempty"`
 }
 
 // ConnectionList defines model for ConnectionList.
@@ -724,7 +732,12 @@ type ConnectionPatch struct {
 
 	// ProviderType null removes the provider type.
 	ProviderType nullable.Nullable[string] `json:"provider_type,omitempty"`
-	RateLimitRpm *int                      `json:"rate_limit_rpm,omitempty"`
+
+	// RateLimitRpm Requests per minute; 0 for no limit.
+	RateLimitRpm *int `json:"rate_limit_rpm,omitempty"`
+
+	// TokenLimitTpm Tokens (in and out) per minute; 0 for no limit.
+	TokenLimitTpm *int `json:"token_limit_tpm,omitempty"`
 }
 
 // ConnectionWithKey defines model for ConnectionWithKey.
@@ -745,10 +758,13 @@ type ConnectionWithKey struct {
 	ProviderId *string    `json:"provider_id,omitempty"`
 
 	// ProviderType Old style: a built-in provider type.
-	ProviderType *string   `json:"provider_type,omitempty"`
-	RateLimitRpm int       `json:"rate_limit_rpm"`
-	UpdatedAt    time.Time `json:"updated_at"`
-	Version      int64     `json:"version"`
+	ProviderType *string `json:"provider_type,omitempty"`
+	RateLimitRpm int     `json:"rate_limit_rpm"`
+
+	// TokenLimitTpm Tokens (in and out) per minute; 0 for no limit.
+	TokenLimitTpm int       `json:"token_limit_tpm"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	Version       int64     `json:"version"`
 }
 
 // Credential defines model for Credential.
@@ -1033,10 +1049,15 @@ type ProviderSettings struct {
 	// HealthCheckIntervalS 0 for the default (60).
 	HealthCheckIntervalS *int `json:"health_check_interval_s,omitempty"`
 	MaxRetries           *int `json:"max_retries,omitempty"`
-	RateLimitRpm         *int `json:"rate_limit_rpm,omitempty"`
+
+	// RateLimitRpm Requests per minute; 0 for no limit.
+	RateLimitRpm *int `json:"rate_limit_rpm,omitempty"`
 
 	// TimeoutMs Upstream request timeout; 0 for the default (60000).
 	TimeoutMs *int `json:"timeout_ms,omitempty"`
+
+	// TokenLimitTpm Tokens (in and out) per minute; 0 for no limit.
+	TokenLimitTpm *int `json:"token_limit_tpm,omitempty"`
 }
 
 // ProviderStatus defines model for ProviderStatus.
