@@ -24,6 +24,11 @@ func routes(cfg Config, spec *Spec) http.Handler {
 	r.Get("/api/v1/openapi.json", specHandler(spec.JSON, "application/json"))
 	r.Get("/api/v1/openapi.yaml", specHandler(api.YAML, "application/yaml"))
 
+	if cfg.Metrics != nil {
+		// Counts only, no secrets: scraped without credentials, as
+		// Prometheus expects; restrict it at the network if needed.
+		r.Method(http.MethodGet, "/metrics", cfg.Metrics)
+	}
 	if cfg.Gateway != nil {
 		// The gateway has its own authentication (connection keys), error
 		// shape (OpenAI's) and limits.

@@ -41,6 +41,8 @@ type Config struct {
 	SessionTTL time.Duration
 	// Gateway serves the OpenAI-compatible API under /v1; nil leaves it out.
 	Gateway http.Handler
+	// Metrics serves Prometheus metrics at /metrics; nil leaves it out.
+	Metrics http.Handler
 }
 
 // NewServer returns the HTTP handler of the whole service.

@@ -79,6 +79,24 @@ func TestGatewayThroughTheRealProgram(t *testing.T) {
 		t.Fatalf("chat through the gateway: %d %s\n%s", res.StatusCode, raw, logs)
 	}
 
+	// The usage counters show on /metrics.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		res, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(m), "switchyard_usage_events_recorded_total 1") && strings.Contains(string(m), "switchyard_registry_models 1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics does not count the request:\n%s", m)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	// Shut down during a stream: it completes.
 	res = chat(true)
 	defer res.Body.Close()

@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/control"
 	"github.com/switchyard/switchyard/gateway"
 	"github.com/switchyard/switchyard/httpapi"
+	"github.com/switchyard/switchyard/metrics"
 	"github.com/switchyard/switchyard/netguard"
 	"github.com/switchyard/switchyard/probe"
 	"github.com/switchyard/switchyard/provider"
@@ -137,6 +138,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	}()
 	gw := gateway.New(gateway.Config{Registry: reg, Logger: log, Record: usage.Record})
 	handler, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load, Control: ctl, Gateway: gw,
+		Metrics:      metrics.Handler(metrics.Config{Usage: usage, Registry: reg}),
 		MaxBodyBytes: cfg.MaxBodyBytes, SecureCookies: cfg.TLS()})
 	if err != nil {
 		return err
