@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: help run build web test vet fmt-check generate check-generated bench clean
+.PHONY: help run build web test vet fmt-check generate check-generated bench bench-gateway clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -41,6 +41,20 @@ check-generated: generate ## fail when generated files differ from what is commi
 
 bench: ## store benchmarks (see docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./sqlstore/
+
+# bench-gateway settings: the run's name (its results go to bench/results/<name>),
+# CPU pinning, and the harness's knobs (see bench/run.sh).
+BENCH_PHASE ?= $(shell date -u +%Y%m%d-%H%M%S)
+BENCH_PIN   ?= 1
+BENCH_ENV   ?= ROUNDS=7 SERIAL_N=2000 WARMUP=300
+
+bench-gateway: ## gateway overhead against a bare proxy, then the gateway's micro-benchmarks (root: runs in a loopback-only namespace; about 7 min)
+	cd bench && $(GO) build -o bin/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -o bench/bin/switchyard ./cmd/switchyard
+	cd bench && env $(BENCH_ENV) PIN=$(BENCH_PIN) MODEL=mock/gpt-4o-mini GW_CMD='bash switchyard.sh' \
+		GW_KEY_FILE=$$PWD/results/$(BENCH_PHASE).key unshare -n bash run.sh $(BENCH_PHASE)
+	python3 bench/summarize.py bench/results/$(BENCH_PHASE)
+	$(GO) test -run '^$$' -bench . -benchmem ./gateway/
 
 clean: ## remove build output
 	rm -rf bin

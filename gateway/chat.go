@@ -178,7 +178,12 @@ func (g *Gateway) failed(w http.ResponseWriter, r *http.Request, u *switchyard.U
 // stream answers a streaming request as server-sent events, each chunk
 // written and flushed as it comes.
 func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *switchyard.UsageEvent, start time.Time, ireq *provider.ChatRequest, routes []registry.Route, includeUsage bool) {
-	flusher, _ := w.(http.Flusher)
+	// w may be wrapped by the server's middleware (httpapi's status writer
+	// has Unwrap but no Flush): ResponseController finds the flusher
+	// through Unwrap, where a type assertion would find none and every
+	// chunk would wait in the server's buffer until the end.
+	rc := http.NewResponseController(w)
+	flusher := flushFunc(func() { _ = rc.Flush() })
 	ctx := r.Context()
 	id := "chatcmpl-" + u.RequestID[4:]
 	var used registry.Route
@@ -272,6 +277,11 @@ func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *switchyard.U
 	enc.done()
 	g.finish(u, start, switchyard.UsageOK, "", http.StatusOK)
 }
+
+// flushFunc is an http.Flusher.
+type flushFunc func()
+
+func (f flushFunc) Flush() { f() }
 
 // chunkWriter writes chat.completion.chunk events.
 type chunkWriter struct {

@@ -1,0 +1,3 @@
+module github.com/switchyard/switchyard/bench
+
+go 1.26
