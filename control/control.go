@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/switchyard/switchyard"
@@ -68,8 +69,10 @@ type Service struct {
 	registry    *registry.Registry
 	// hashing bounds concurrent password hashes: each takes ~19 MiB.
 	hashing chan struct{}
-	// dummyHash is verified against when a login names no user, so that
-	// the answer takes as long as for a real one.
+	// dummy is verified against when a login names no user, so that the
+	// answer takes as long as for a real one. It is made at the first
+	// login, not at start-up: a hash holds ~19 MiB while it is computed.
+	dummy     sync.Once
 	dummyHash string
 }
 
@@ -96,13 +99,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = auth.NewLoginLimiter(auth.LimiterConfig{Now: cfg.Now})
 	}
-	dummy, err := auth.HashPassword("timing-equaliser-not-a-password")
-	if err != nil {
-		return nil, err
-	}
 	return &Service{store: cfg.Store, catalog: cfg.Catalog, log: cfg.Logger, now: cfg.Now,
 		sessionTTL: cfg.SessionTTL, limiter: cfg.Limiter, tester: cfg.Tester, hashing: make(chan struct{}, 2*runtime.NumCPU()),
-		dummyHash: dummy, registry: cfg.Registry, adapters: cfg.Adapters, bg: cfg.Background, callTimeout: cfg.ModelTestTimeout,
+		registry: cfg.Registry, adapters: cfg.Adapters, bg: cfg.Background, callTimeout: cfg.ModelTestTimeout,
 		benches: benchmarks{runs: map[string]*benchRun{}}}, nil
 }
 

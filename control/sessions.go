@@ -38,7 +38,7 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (*
 			Message: fmt.Sprintf("too many failed logins; try again in %s", wait.Round(time.Second))}
 	}
 	u, err := s.store.GetUserByUsername(ctx, username)
-	hash := s.dummyHash
+	hash := s.timingHash()
 	if err == nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	} else if err != nil && switchyard.ErrorCode(err) != switchyard.ENOTFOUND {
@@ -275,4 +275,17 @@ func (s *Service) PruneSessions(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
+}
+
+// timingHash returns the hash a login without a user is checked against.
+func (s *Service) timingHash() string {
+	s.dummy.Do(func() {
+		h, err := auth.HashPassword("timing-equaliser-not-a-password")
+		if err != nil {
+			s.log.Error("cannot make the timing hash for logins", "error", err)
+			return
+		}
+		s.dummyHash = h
+	})
+	return s.dummyHash
 }

@@ -72,8 +72,10 @@ func (p *Policy) Client(opts ClientOptions) *http.Client {
 		ResponseHeaderTimeout:  rh,
 		ExpectContinueTimeout:  time.Second,
 		IdleConnTimeout:        90 * time.Second,
-		MaxIdleConns:           100,
-		MaxIdleConnsPerHost:    16,
+		// A gateway sends many requests to few hosts: keep enough idle
+		// connections that a burst reuses them instead of dialling.
+		MaxIdleConns:           1024,
+		MaxIdleConnsPerHost:    256,
 		MaxResponseHeaderBytes: 1 << 20,
 		ForceAttemptHTTP2:      true, // a custom dialer turns HTTP/2 off unless forced
 	}

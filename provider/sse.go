@@ -24,7 +24,8 @@ type SSEReader struct {
 
 // NewSSEReader reads events from r.
 func NewSSEReader(r io.Reader) *SSEReader {
-	return &SSEReader{r: bufio.NewReaderSize(r, 64<<10)}
+	// Events are small; a longer line is read in pieces (readLine).
+	return &SSEReader{r: bufio.NewReaderSize(r, 8<<10)}
 }
 
 // Next returns the next event, or io.EOF when the stream ends cleanly;

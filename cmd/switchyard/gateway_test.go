@@ -105,6 +105,11 @@ func TestGatewayThroughTheRealProgram(t *testing.T) {
 	if err != nil || !strings.HasPrefix(first, "data: ") {
 		t.Fatalf("first event: %q %v", first, err)
 	}
+	// Chunks go out one by one: when the first has arrived the end has
+	// not (the upstream paces its chunks 100 ms apart).
+	if pending, _ := rd.Peek(rd.Buffered()); strings.Contains(string(pending), "[DONE]") {
+		t.Fatal("the whole stream arrived at once: chunks were held back instead of flushed")
+	}
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
 	rest, err := io.ReadAll(rd)
