@@ -65,13 +65,13 @@ func (p *Policy) Client(opts ClientOptions) *http.Client {
 		rh = 0
 	}
 	t := &http.Transport{
-		Proxy:                  nil, // never from the environment: the check would see the proxy
-		DialContext:            g.dialContext,
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: opts.RootCAs},
-		TLSHandshakeTimeout:    tlsHandshakeTimeout,
-		ResponseHeaderTimeout:  rh,
-		ExpectContinueTimeout:  time.Second,
-		IdleConnTimeout:        90 * time.Second,
+		Proxy:                 nil, // never from the environment: the check would see the proxy
+		DialContext:           g.dialContext,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: opts.RootCAs},
+		TLSHandshakeTimeout:   tlsHandshakeTimeout,
+		ResponseHeaderTimeout: rh,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
 		// A gateway sends many requests to few hosts: keep enough idle
 		// connections that a burst reuses them instead of dialling.
 		MaxIdleConns:           1024,
