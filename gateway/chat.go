@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchyard/switchyard"
@@ -142,8 +143,10 @@ func (g *Gateway) complete(w http.ResponseWriter, r *http.Request, u *switchyard
 	var used registry.Route
 	err := g.attempt(r.Context(), u, routes, func(c candidate) (bool, error) {
 		ireq.Model = c.route.Model.UpstreamID
+		actx, cancel := context.WithTimeout(r.Context(), timeoutOf(c.route.Provider))
+		defer cancel()
 		var err error
-		res, err = c.key.Adapter.Chat(r.Context(), ireq)
+		res, err = c.key.Adapter.Chat(actx, ireq)
 		used = c.route
 		return false, err
 	})
@@ -189,20 +192,28 @@ func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *switchyard.U
 	var used registry.Route
 	var st provider.ChatStream
 	var first *provider.ChatChunk
+	var dog *watchdog
 	err := g.attempt(ctx, u, routes, func(c candidate) (bool, error) {
 		ireq.Model = c.route.Model.UpstreamID
-		s, err := c.key.Adapter.ChatStream(ctx, ireq)
+		// A stream may last long, but the provider must not go silent
+		// for longer than its timeout, before the first chunk or between
+		// two.
+		d := newWatchdog(ctx, timeoutOf(c.route.Provider))
+		s, err := c.key.Adapter.ChatStream(d.ctx, ireq)
 		if err != nil {
-			return false, err
+			d.stop()
+			return false, d.explain(err)
 		}
 		// Nothing has gone to the client until the first chunk arrives, so
 		// a failure up to here may still be retried elsewhere.
 		ch, err := s.Recv()
 		if err != nil && err != io.EOF {
 			s.Close()
-			return false, err
+			d.stop()
+			return false, d.explain(err)
 		}
-		st, first, used = s, ch, c.route
+		d.reset()
+		st, first, used, dog = s, ch, c.route, d
 		return false, nil
 	})
 	if err != nil {
@@ -210,6 +221,7 @@ func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *switchyard.U
 		return
 	}
 	defer st.Close()
+	defer dog.stop()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -245,9 +257,10 @@ func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *switchyard.U
 			break
 		}
 		if err != nil {
-			streamErr = err
+			streamErr = dog.explain(err)
 			break
 		}
+		dog.reset()
 		handle(c)
 	}
 	u.InputTokens, u.OutputTokens, u.CachedInputTokens = total.InputTokens, total.OutputTokens, total.CachedInputTokens
@@ -371,4 +384,45 @@ func (g *Gateway) finish(u *switchyard.UsageEvent, start time.Time, status, clas
 		}
 	}
 	g.cfg.Record(*u)
+}
+
+// timeoutOf is how long a provider may take to answer, or to send the next
+// chunk of a stream.
+func timeoutOf(p *registry.Provider) time.Duration {
+	return time.Duration(p.Settings.WithDefaults().TimeoutMS) * time.Millisecond
+}
+
+// watchdog cancels a stream whose provider goes silent for longer than the
+// timeout; reset after every chunk.
+type watchdog struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	timer   *time.Timer
+	timeout time.Duration
+	fired   atomic.Bool
+}
+
+func newWatchdog(parent context.Context, timeout time.Duration) *watchdog {
+	d := &watchdog{timeout: timeout}
+	d.ctx, d.cancel = context.WithCancel(parent)
+	d.timer = time.AfterFunc(timeout, func() {
+		d.fired.Store(true)
+		d.cancel()
+	})
+	return d
+}
+
+func (d *watchdog) reset() { d.timer.Reset(d.timeout) }
+
+func (d *watchdog) stop() {
+	d.timer.Stop()
+	d.cancel()
+}
+
+// explain turns the error of a read the watchdog cut into a timeout.
+func (d *watchdog) explain(err error) error {
+	if err != nil && d.fired.Load() {
+		return &provider.Error{Code: provider.CodeTimeout, Message: "the provider sent nothing for " + d.timeout.String()}
+	}
+	return err
 }

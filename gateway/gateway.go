@@ -369,7 +369,7 @@ func retryable(err error) bool {
 	}
 	switch e.Code {
 	case provider.CodeRateLimited, provider.CodeUpstream, provider.CodeUnavailable, provider.CodeTimeout, provider.CodeNetwork,
-		provider.CodeAuth, provider.CodeForbidden:
+		provider.CodeAuth, provider.CodeForbidden, provider.CodeBadResponse:
 		// An upstream 401/403 is the provider refusing this credential:
 		// another key or provider may work.
 		return e.Message != "the request was cancelled"

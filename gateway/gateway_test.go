@@ -83,12 +83,13 @@ type providerSpec struct {
 	params        map[string]string
 	models        []*switchyard.Model
 	system        string
+	settings      switchyard.ProviderSettings
 }
 
 func (r *rig) addProvider(s providerSpec) *switchyard.Provider {
 	r.t.Helper()
 	p := &switchyard.Provider{Name: s.slug, Slug: s.slug, Protocol: s.protocol, BaseURL: s.baseURL, Params: s.params,
-		Enabled: true, Credentials: []switchyard.Credential{s.cred}, System: s.system != "", SystemType: s.system}
+		Enabled: true, Credentials: []switchyard.Credential{s.cred}, System: s.system != "", SystemType: s.system, Settings: s.settings}
 	if err := r.store.CreateProvider(ctx, p); err != nil {
 		r.t.Fatal(err)
 	}

@@ -350,3 +350,49 @@ func TestConnectionTokenLimit(t *testing.T) {
 		t.Fatalf("over the token limit: %d, headers %v", e.StatusCode, e.Response.Header)
 	}
 }
+
+// TestFallbackForEveryFault: whatever goes wrong with the first provider
+// before the first byte of the answer (an error status, a malformed answer,
+// a stream cut before its first chunk, silence past the provider's
+// timeout), the second provider answers; the client sees nothing of it.
+func TestFallbackForEveryFault(t *testing.T) {
+	r := newRig(t)
+	first := fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{upstreamKey}})
+	second := fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{upstreamKey}})
+	quick := switchyard.ProviderSettings{TimeoutMS: 300}
+	r.addProvider(providerSpec{slug: "first", protocol: switchyard.ProtocolOpenAICompatible, baseURL: r.upstream(first) + "/v1",
+		cred: apiKey(upstreamKey), models: []*switchyard.Model{model("gpt-4o-mini")}, settings: quick})
+	r.addProvider(providerSpec{slug: "second", protocol: switchyard.ProtocolOpenAICompatible, baseURL: r.upstream(second) + "/v1",
+		cred: apiKey(upstreamKey), models: []*switchyard.Model{model("gpt-4o-mini")}})
+	c := r.client(r.connect(switchyard.Connection{Models: []string{"gpt-4o-mini"}}))
+	tests := []struct {
+		fault  fake.Fault
+		stream bool
+	}{
+		{fake.Status(500), false}, {fake.Status(502), true}, {fake.Status(503), false}, {fake.Status(401), false},
+		{fake.Status(403), true}, {fake.Malformed(), false}, {fake.Cut(0), true}, {fake.Stall(0), true},
+		{fake.Slow(2 * time.Second), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fault.String(), func(t *testing.T) {
+			first.SetFault(tt.fault)
+			defer first.ClearFaults()
+			if tt.stream {
+				stream := c.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: userMsg("hi")})
+				acc := openai.ChatCompletionAccumulator{}
+				for stream.Next() {
+					acc.AddChunk(stream.Current())
+				}
+				if err := stream.Err(); err != nil || acc.Choices[0].Message.Content != "You said: hi" {
+					t.Fatalf("stream with %s on the first provider: %v", tt.fault, err)
+				}
+			} else if res, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: userMsg("hi")}); err != nil ||
+				res.Choices[0].Message.Content != "You said: hi" {
+				t.Fatalf("with %s on the first provider: %v", tt.fault, err)
+			}
+			if u := r.lastUsage(); u.Attempts < 2 || u.Status != switchyard.UsageOK {
+				t.Fatalf("usage = %+v, want a second attempt that succeeded", u)
+			}
+		})
+	}
+}
