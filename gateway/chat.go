@@ -16,44 +16,64 @@ import (
 
 // chat serves POST /v1/chat/completions.
 func (g *Gateway) chat(w http.ResponseWriter, r *http.Request) {
-	start := g.cfg.Now()
-	snap := g.cfg.Registry.Current()
-	conn, ok := g.authenticate(w, r, snap)
-	if !ok {
-		return
-	}
-	u := switchyard.UsageEvent{At: start, RequestID: newID("req_"), ConnectionID: conn.ID, UserID: conn.OwnerID}
-	if !g.rateLimit(w, conn) {
-		g.finish(&u, start, switchyard.UsageError, "rate_limit_exceeded", http.StatusTooManyRequests)
-		return
-	}
 	var req chatRequest
-	if !g.readBody(w, r, &req) {
-		g.finish(&u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
+	c := g.begin(w, r, &req)
+	if c == nil {
 		return
 	}
+	start, snap, conn, u := c.start, c.snap, c.conn, c.u
 	u.Model, u.Stream = req.Model, req.Stream
 	if req.Model == "" {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "missing_model", "model", "model is required")
-		g.finish(&u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
+		g.finish(u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
 		return
 	}
 	routes, err := routesFor(snap, conn, req.Model)
 	if err != nil {
-		g.clientError(w, &u, start, err)
+		g.clientError(w, u, start, err)
 		return
 	}
 	ireq, err := req.toInternal(routes[0].Model.UpstreamID)
 	if err != nil {
-		g.clientError(w, &u, start, err)
+		g.clientError(w, u, start, err)
 		return
 	}
 	w.Header().Set("X-Request-Id", u.RequestID)
 	if req.Stream {
-		g.stream(w, r, &u, start, ireq, routes, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		g.stream(w, r, u, start, ireq, routes, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
 		return
 	}
-	g.complete(w, r, &u, start, ireq, routes)
+	g.complete(w, r, u, start, ireq, routes)
+}
+
+// call is a gateway request under way.
+type call struct {
+	start time.Time
+	snap  *registry.Snapshot
+	conn  *switchyard.Connection
+	u     *switchyard.UsageEvent
+}
+
+// begin authenticates a request against the snapshot in force, applies its
+// connection's limits and reads its JSON body into v. When one of these
+// fails it has answered (and recorded the usage) and returns nil.
+func (g *Gateway) begin(w http.ResponseWriter, r *http.Request, v any) *call {
+	start := g.cfg.Now()
+	snap := g.cfg.Registry.Current()
+	conn, ok := g.authenticate(w, r, snap)
+	if !ok {
+		return nil
+	}
+	u := &switchyard.UsageEvent{At: start, RequestID: newID("req_"), ConnectionID: conn.ID, UserID: conn.OwnerID}
+	if !g.rateLimit(w, conn) {
+		g.finish(u, start, switchyard.UsageError, "rate_limit_exceeded", http.StatusTooManyRequests)
+		return nil
+	}
+	if !g.readBody(w, r, v) {
+		g.finish(u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
+		return nil
+	}
+	return &call{start: start, snap: snap, conn: conn, u: u}
 }
 
 // clientError answers a request the client got wrong.

@@ -35,26 +35,16 @@ type embedding struct {
 
 // embeddings serves POST /v1/embeddings.
 func (g *Gateway) embeddings(w http.ResponseWriter, r *http.Request) {
-	start := g.cfg.Now()
-	snap := g.cfg.Registry.Current()
-	conn, ok := g.authenticate(w, r, snap)
-	if !ok {
-		return
-	}
-	u := switchyard.UsageEvent{At: start, RequestID: newID("req_"), ConnectionID: conn.ID, UserID: conn.OwnerID}
-	if !g.rateLimit(w, conn) {
-		g.finish(&u, start, switchyard.UsageError, "rate_limit_exceeded", http.StatusTooManyRequests)
-		return
-	}
 	var req embedRequest
-	if !g.readBody(w, r, &req) {
-		g.finish(&u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
+	c := g.begin(w, r, &req)
+	if c == nil {
 		return
 	}
+	start, snap, conn, u := c.start, c.snap, c.conn, c.u
 	u.Model = req.Model
 	if req.EncodingFormat != "" && req.EncodingFormat != "float" {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_request", "encoding_format", "only encoding_format \"float\" is supported")
-		g.finish(&u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
+		g.finish(u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
 		return
 	}
 	var inputs []string
@@ -63,24 +53,24 @@ func (g *Gateway) embeddings(w http.ResponseWriter, r *http.Request) {
 		inputs = []string{one}
 	} else if err := json.Unmarshal(req.Input, &inputs); err != nil || len(inputs) == 0 {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_request", "input", "input must be a string or a non-empty array of strings")
-		g.finish(&u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
+		g.finish(u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
 		return
 	}
 	routes, err := routesFor(snap, conn, req.Model)
 	if err != nil {
-		g.clientError(w, &u, start, err)
+		g.clientError(w, u, start, err)
 		return
 	}
 	var res *provider.EmbedResponse
 	var used registry.Route
-	err = g.attempt(r.Context(), &u, routes, func(c candidate) (bool, error) {
+	err = g.attempt(r.Context(), u, routes, func(c candidate) (bool, error) {
 		var err error
 		res, err = c.key.Adapter.Embed(r.Context(), &provider.EmbedRequest{Model: c.route.Model.UpstreamID, Input: inputs, Dimensions: req.Dimensions})
 		used = c.route
 		return false, err
 	})
 	if err != nil {
-		g.failed(w, r, &u, start, err)
+		g.failed(w, r, u, start, err)
 		return
 	}
 	out := embedResponse{Object: "list", Model: req.Model, Data: make([]embedding, len(res.Vectors))}
@@ -92,5 +82,5 @@ func (g *Gateway) embeddings(w http.ResponseWriter, r *http.Request) {
 	u.CostUSD = cost(used.Model.Pricing, res.Usage)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
-	g.finish(&u, start, switchyard.UsageOK, "", http.StatusOK)
+	g.finish(u, start, switchyard.UsageOK, "", http.StatusOK)
 }
