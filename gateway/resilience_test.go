@@ -396,3 +396,35 @@ func TestFallbackForEveryFault(t *testing.T) {
 		})
 	}
 }
+
+// TestDisabledOwnerStopsTheirConnections: disabling a user stops their
+// gateway keys at once, and enabling them again restores them.
+func TestDisabledOwnerStopsTheirConnections(t *testing.T) {
+	r := newRig(t)
+	up := fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{upstreamKey}})
+	p := r.addProvider(providerSpec{slug: "p", protocol: switchyard.ProtocolOpenAICompatible, baseURL: r.upstream(up) + "/v1",
+		cred: apiKey(upstreamKey), models: []*switchyard.Model{model("gpt-4o-mini")}})
+	c := r.client(r.connect(switchyard.Connection{ProviderID: p.ID}))
+	ask := func() error {
+		_, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: userMsg("hi")})
+		return err
+	}
+	if err := ask(); err != nil {
+		t.Fatal(err)
+	}
+	owner, _ := r.db.GetUser(ctx, r.owner.ID)
+	owner.Disabled = true
+	if err := r.store.UpdateUser(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	if e := apiError(t, ask()); e.StatusCode != 401 {
+		t.Fatalf("a disabled owner's key answered %d", e.StatusCode)
+	}
+	owner.Disabled = false
+	if err := r.store.UpdateUser(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	if err := ask(); err != nil {
+		t.Fatalf("after re-enabling the owner: %v", err)
+	}
+}

@@ -94,6 +94,10 @@ func (memSource) ListModels(context.Context, switchyard.ModelFilter) (switchyard
 	return switchyard.Page[*switchyard.Model]{}, nil
 }
 
+func (memSource) ListUsers(context.Context, switchyard.UserFilter) (switchyard.Page[*switchyard.User], error) {
+	return switchyard.Page[*switchyard.User]{}, nil
+}
+
 func (s memSource) ListConnections(context.Context, switchyard.ConnectionFilter) (switchyard.Page[*switchyard.Connection], error) {
 	return switchyard.Page[*switchyard.Connection]{Items: s.conns}, nil
 }

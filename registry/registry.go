@@ -24,6 +24,7 @@ type Source interface {
 	ListProviders(ctx context.Context, f switchyard.ProviderFilter) (switchyard.Page[*switchyard.Provider], error)
 	ListModels(ctx context.Context, f switchyard.ModelFilter) (switchyard.Page[*switchyard.Model], error)
 	ListConnections(ctx context.Context, f switchyard.ConnectionFilter) (switchyard.Page[*switchyard.Connection], error)
+	ListUsers(ctx context.Context, f switchyard.UserFilter) (switchyard.Page[*switchyard.User], error)
 }
 
 // AdapterFunc builds the adapter of a provider's credential.
@@ -234,6 +235,24 @@ func (r *Registry) build(ctx context.Context, reason string) (*Snapshot, error) 
 	s := &Snapshot{Version: r.version.Add(1), StoreVersion: storeVersion, BuiltAt: r.now().UTC(), Reason: reason,
 		byID: map[string]*Provider{}, bySlug: map[string]*Provider{}, byName: map[string][]Route{},
 		byQualified: map[string][]Route{}, system: map[string]*Provider{}, connections: map[string]*switchyard.Connection{}}
+	// A disabled user's connections stop working with the user.
+	disabled := map[string]bool{}
+	uf := switchyard.UserFilter{ListOptions: switchyard.ListOptions{Limit: switchyard.MaxPageSize}}
+	for {
+		page, err := r.source.ListUsers(ctx, uf)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		for _, u := range page.Items {
+			if u.Disabled {
+				disabled[u.ID] = true
+			}
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		uf.Cursor = page.NextCursor
+	}
 	cf := switchyard.ConnectionFilter{ListOptions: switchyard.ListOptions{Limit: switchyard.MaxPageSize}}
 	for {
 		page, err := r.source.ListConnections(ctx, cf)
@@ -241,7 +260,7 @@ func (r *Registry) build(ctx context.Context, reason string) (*Snapshot, error) 
 			return nil, fmt.Errorf("list connections: %w", err)
 		}
 		for _, c := range page.Items {
-			if c.Enabled {
+			if c.Enabled && !disabled[c.OwnerID] {
 				s.connections[c.KeyHash] = c
 			}
 		}

@@ -18,7 +18,8 @@ type Versioned interface {
 }
 
 // Track wraps a store so that every change that affects routing (providers,
-// their credentials, models, connections) bumps the change version inside
+// their credentials, models, connections, users: a disabled user's
+// connections stop) bumps the change version inside
 // its own transaction, and reloads this registry once it has committed.
 // The control plane writes through it; other replicas learn of the change
 // through Watch.
@@ -104,6 +105,14 @@ func (t *tracked) CreateConnection(ctx context.Context, c *switchyard.Connection
 
 func (t *tracked) UpdateConnection(ctx context.Context, c *switchyard.Connection) error {
 	return t.change(ctx, "connection updated", func(s switchyard.Store) error { return s.UpdateConnection(ctx, c) })
+}
+
+func (t *tracked) UpdateUser(ctx context.Context, u *switchyard.User) error {
+	return t.change(ctx, "user updated", func(s switchyard.Store) error { return s.UpdateUser(ctx, u) })
+}
+
+func (t *tracked) DeleteUser(ctx context.Context, id string, version int64) error {
+	return t.change(ctx, "user deleted", func(s switchyard.Store) error { return s.DeleteUser(ctx, id, version) })
 }
 
 func (t *tracked) DeleteConnection(ctx context.Context, id string, version int64) error {
