@@ -19,6 +19,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -267,7 +268,7 @@ func (g *Gateway) candidates(routes []registry.Route) []candidate {
 			if until, ok := g.cooling.Load(k.Credential.ID); ok && now.Before(until.(time.Time)) {
 				continue
 			}
-			if len(k.Credential.Models) > 0 && !contains(k.Credential.Models, rt.Model.UpstreamID) {
+			if len(k.Credential.Models) > 0 && !slices.Contains(k.Credential.Models, rt.Model.UpstreamID) {
 				continue
 			}
 			keys = append(keys, k)
@@ -277,15 +278,6 @@ func (g *Gateway) candidates(routes []registry.Route) []candidate {
 		}
 	}
 	return out
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // weightedOrder shuffles keys so that each comes first with a probability

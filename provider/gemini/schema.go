@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -148,7 +149,7 @@ func convert(s map[string]any, defs map[string]any, depth int) (map[string]any, 
 	}
 
 	if f, ok := s["format"].(string); ok {
-		if t, _ := out["type"].(string); contains(schemaFormats[t], f) {
+		if t, _ := out["type"].(string); slices.Contains(schemaFormats[t], f) {
 			out["format"] = f
 		}
 	}
@@ -255,13 +256,4 @@ func emptyObject(raw json.RawMessage) bool {
 	}
 	_, props := s["properties"]
 	return !props && (s["type"] == "OBJECT" || s["type"] == nil) && s["anyOf"] == nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
