@@ -1,9 +1,10 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
+	json "github.com/goccy/go-json"
 	"io"
 	"net/http"
 	"sync/atomic"
@@ -199,14 +200,9 @@ func (g *Gateway) failed(w http.ResponseWriter, r *http.Request, u *switchyard.U
 }
 
 // stream answers a streaming request as server-sent events, each chunk
-// written and flushed as it comes.
+// written as it comes and flushed before the upstream is waited on again.
 func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *switchyard.UsageEvent, start time.Time, ireq *provider.ChatRequest, routes []registry.Route, includeUsage bool) {
-	// w may be wrapped by the server's middleware (httpapi's status writer
-	// has Unwrap but no Flush): ResponseController finds the flusher
-	// through Unwrap, where a type assertion would find none and every
-	// chunk would wait in the server's buffer until the end.
 	rc := http.NewResponseController(w)
-	flusher := flushFunc(func() { _ = rc.Flush() })
 	ctx := r.Context()
 	id := "chatcmpl-" + u.RequestID[4:]
 	var used registry.Route
@@ -247,7 +243,14 @@ func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *switchyard.U
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	enc := chunkWriter{w: w, f: flusher, id: id, model: u.Model, created: start.Unix()}
+	enc := &chunkWriter{w: w, rc: rc, id: id, model: u.Model, created: start.Unix()}
+	if n, ok := st.(provider.ReadNotifier); ok {
+		// Events that arrived together are written together and flushed
+		// once, just before the stream waits on the network again; a
+		// stream that cannot say when it waits is flushed per event.
+		enc.coalesce = true
+		n.BeforeRead(enc.flush)
+	}
 	var total provider.Usage
 	var finish provider.FinishReason
 	roleSent := false
@@ -270,6 +273,7 @@ func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *switchyard.U
 		}
 	}
 	handle(first)
+	enc.flush() // the first chunk goes out at once, whatever follows it
 	var streamErr error
 	for first != nil {
 		c, err := st.Recv()
@@ -297,6 +301,7 @@ func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *switchyard.U
 			class, msg = e.Code, "upstream: "+e.Message
 		}
 		enc.error(class, msg)
+		enc.flush()
 		g.finish(u, start, switchyard.UsageError, class, http.StatusOK)
 		return
 	}
@@ -311,37 +316,56 @@ func (g *Gateway) stream(w http.ResponseWriter, r *http.Request, u *switchyard.U
 	g.finish(u, start, switchyard.UsageOK, "", http.StatusOK)
 }
 
-// flushFunc is an http.Flusher.
-type flushFunc func()
-
-func (f flushFunc) Flush() { f() }
-
 // chunkWriter writes chat.completion.chunk events.
 type chunkWriter struct {
 	w       http.ResponseWriter
-	f       http.Flusher
+	rc      *http.ResponseController
 	id      string
 	model   string
 	created int64
+	// coalesce leaves flushing to the stream's BeforeRead hook and the
+	// end of the answer; pending says something is written, not flushed.
+	coalesce, pending bool
+	// buf and json are reused for every event of the stream.
+	buf  bytes.Buffer
+	json *json.Encoder
 }
 
-func (c chunkWriter) event(v any) {
-	b, _ := json.Marshal(v)
-	buf := make([]byte, 0, len(b)+8)
-	buf = append(buf, "data: "...)
-	buf = append(buf, b...)
-	buf = append(buf, '\n', '\n')
-	_, _ = c.w.Write(buf)
-	if c.f != nil {
-		c.f.Flush()
+func (c *chunkWriter) event(v any) {
+	c.buf.Reset()
+	c.buf.WriteString("data: ")
+	if c.json == nil {
+		c.json = json.NewEncoder(&c.buf)
+	}
+	_ = c.json.Encode(v) // ends the line
+	c.buf.WriteByte('\n')
+	c.write(c.buf.Bytes())
+}
+
+func (c *chunkWriter) write(b []byte) {
+	_, _ = c.w.Write(b)
+	c.pending = true
+	if !c.coalesce {
+		c.flush()
 	}
 }
 
-func (c chunkWriter) base() chatResponse {
+// flush sends what is written. w may be wrapped by the server's middleware
+// (httpapi's status writer has Unwrap but no Flush): ResponseController
+// finds the flusher through Unwrap, where a type assertion would find none
+// and every chunk would wait in the server's buffer until the end.
+func (c *chunkWriter) flush() {
+	if c.pending && c.rc != nil {
+		_ = c.rc.Flush()
+	}
+	c.pending = false
+}
+
+func (c *chunkWriter) base() chatResponse {
 	return chatResponse{ID: c.id, Object: "chat.completion.chunk", Created: c.created, Model: c.model}
 }
 
-func (c chunkWriter) delta(ch *provider.ChatChunk, withRole bool) {
+func (c *chunkWriter) delta(ch *provider.ChatChunk, withRole bool) {
 	d := &respMessage{}
 	if withRole {
 		d.Role = "assistant"
@@ -364,28 +388,26 @@ func (c chunkWriter) delta(ch *provider.ChatChunk, withRole bool) {
 	c.event(r)
 }
 
-func (c chunkWriter) finish(f provider.FinishReason) {
+func (c *chunkWriter) finish(f provider.FinishReason) {
 	r := c.base()
 	r.Choices = []respChoice{{Delta: &respMessage{}, FinishReason: finishOut(f)}}
 	c.event(r)
 }
 
-func (c chunkWriter) usage(u provider.Usage) {
+func (c *chunkWriter) usage(u provider.Usage) {
 	r := c.base()
 	r.Choices = []respChoice{}
 	r.Usage = usageOut(u)
 	c.event(r)
 }
 
-func (c chunkWriter) error(code, msg string) {
+func (c *chunkWriter) error(code, msg string) {
 	c.event(wireError{Error: wireErrorBody{Message: msg, Type: "api_error", Code: &code}})
 }
 
-func (c chunkWriter) done() {
-	_, _ = c.w.Write([]byte("data: [DONE]\n\n"))
-	if c.f != nil {
-		c.f.Flush()
-	}
+func (c *chunkWriter) done() {
+	c.write([]byte("data: [DONE]\n\n"))
+	c.flush()
 }
 
 // cost prices an answer's usage at the model's prices.

@@ -69,7 +69,7 @@ func BenchmarkEncodeResponse(b *testing.B) {
 // BenchmarkEncodeChunk writes one streamed delta as a server-sent event.
 func BenchmarkEncodeChunk(b *testing.B) {
 	w := discardWriter{h: http.Header{}}
-	enc := chunkWriter{w: w, id: "chatcmpl-0123456789abcdef01234567", model: "mock/gpt-4o-mini", created: 1700000000}
+	enc := &chunkWriter{w: w, id: "chatcmpl-0123456789abcdef01234567", model: "mock/gpt-4o-mini", created: 1700000000}
 	ch := &provider.ChatChunk{Text: "tok3 "}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -40,6 +40,15 @@ type ChatStream interface {
 	Close() error
 }
 
+// A ReadNotifier stream calls a function each time it is about to read
+// from the network, on the goroutine that calls Recv. A caller that writes
+// chunks to a client flushes there: chunks that arrived together go out in
+// one write, as a proxy copying bytes would send them, and no chunk waits
+// unflushed while the stream waits for the next.
+type ReadNotifier interface {
+	BeforeRead(fn func())
+}
+
 // Role is who speaks a message.
 type Role string
 

@@ -30,3 +30,28 @@ func TestSSEReader(t *testing.T) {
 		t.Fatalf("a stream cut inside an event: %v, want io.ErrUnexpectedEOF", err)
 	}
 }
+
+// A line longer than the reader's buffer arrives whole, and a reader's
+// buffer handed back after one stream serves the next without mixing them.
+func TestSSEReaderLongLinesAndReuse(t *testing.T) {
+	long := strings.Repeat("x", 20_000)
+	for round := range 3 {
+		r := provider.NewSSEReader(strings.NewReader("data: " + long + "\n\ndata: short\n\n"))
+		ev, err := r.Next()
+		if err != nil || string(ev.Data) != long {
+			t.Fatalf("round %d: long event = %d bytes, %v; want %d bytes", round, len(ev.Data), err, len(long))
+		}
+		ev, err = r.Next()
+		if err != nil || string(ev.Data) != "short" {
+			t.Fatalf("round %d: second event = %q, %v", round, ev.Data, err)
+		}
+		if _, err := r.Next(); err != io.EOF {
+			t.Fatalf("round %d: end = %v, want io.EOF", round, err)
+		}
+		r.Release()
+		if _, err := r.Next(); err != io.EOF {
+			t.Fatalf("round %d: Next after Release = %v, want io.EOF", round, err)
+		}
+		r.Release() // twice is harmless
+	}
+}

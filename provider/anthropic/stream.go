@@ -27,7 +27,8 @@ func (a *Adapter) ChatStream(ctx context.Context, req *provider.ChatRequest) (pr
 	if err != nil {
 		return nil, err
 	}
-	return &stream{ctx: ctx, body: res.Body, sse: provider.NewSSEReader(res.Body),
+	hb := &provider.HookedBody{ReadCloser: res.Body}
+	return &stream{ctx: ctx, body: hb, sse: provider.NewSSEReader(hb),
 		jsonTool: tr.jsonTool, blocks: map[int]*blockState{}}, nil
 }
 
@@ -51,7 +52,7 @@ type blockState struct {
 
 type stream struct {
 	ctx      context.Context
-	body     io.ReadCloser
+	body     *provider.HookedBody
 	sse      *provider.SSEReader
 	jsonTool string
 	closed   atomic.Bool
@@ -96,6 +97,7 @@ func (s *stream) Recv() (*provider.ChatChunk, error) {
 	for {
 		ev, err := s.sse.Next()
 		if err != nil {
+			s.sse.Release()
 			return nil, s.fail(s.readError(err))
 		}
 		chunk, done, err := s.handle(ev)
@@ -104,6 +106,7 @@ func (s *stream) Recv() (*provider.ChatChunk, error) {
 		}
 		if done {
 			s.err = io.EOF
+			s.sse.Release()
 			s.Close()
 			return chunk, nil
 		}
@@ -112,6 +115,10 @@ func (s *stream) Recv() (*provider.ChatChunk, error) {
 		}
 	}
 }
+
+// BeforeRead makes the stream call fn before each read from the network
+// (provider.ReadNotifier).
+func (s *stream) BeforeRead(fn func()) { s.body.Hook = fn }
 
 // Close releases the connection.
 func (s *stream) Close() error {

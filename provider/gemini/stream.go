@@ -28,12 +28,13 @@ func (a *adapter) ChatStream(ctx context.Context, req *provider.ChatRequest) (pr
 		res.Body.Close()
 		return nil, provider.Errorf(provider.CodeBadResponse, nil, "the stream's content type is %q, not server-sent events", ct)
 	}
-	return &stream{ctx: ctx, body: res.Body, sse: provider.NewSSEReader(res.Body), model: req.Model}, nil
+	hb := &provider.HookedBody{ReadCloser: res.Body}
+	return &stream{ctx: ctx, body: hb, sse: provider.NewSSEReader(hb), model: req.Model}, nil
 }
 
 type stream struct {
 	ctx    context.Context
-	body   io.ReadCloser
+	body   *provider.HookedBody
 	sse    *provider.SSEReader
 	model  string
 	closed atomic.Bool
@@ -57,6 +58,7 @@ func (s *stream) Recv() (*provider.ChatChunk, error) {
 	for {
 		ev, err := s.sse.Next()
 		if err != nil {
+			s.sse.Release()
 			return nil, s.fail(s.readError(err))
 		}
 		if len(strings.TrimSpace(string(ev.Data))) == 0 {
@@ -73,6 +75,7 @@ func (s *stream) Recv() (*provider.ChatChunk, error) {
 		chunk, done := s.handle(&r)
 		if done {
 			s.err = io.EOF
+			s.sse.Release()
 			s.Close()
 			return chunk, nil
 		}
@@ -144,6 +147,10 @@ func (s *stream) fail(err error) error {
 	s.Close()
 	return err
 }
+
+// BeforeRead makes the stream call fn before each read from the network
+// (provider.ReadNotifier).
+func (s *stream) BeforeRead(fn func()) { s.body.Hook = fn }
 
 // Close releases the connection.
 func (s *stream) Close() error {

@@ -3,7 +3,7 @@ package openai
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"io"
 	"sync"
 
@@ -16,7 +16,7 @@ import (
 // arrives with it.
 type ChatStream struct {
 	ctx  context.Context
-	body io.ReadCloser
+	body *provider.HookedBody
 	sse  *provider.SSEReader
 
 	meta  bool // the ID and Model were given
@@ -30,7 +30,8 @@ type ChatStream struct {
 // context, used to tell a deadline or a cancellation from a dropped
 // connection.
 func NewChatStream(ctx context.Context, body io.ReadCloser) *ChatStream {
-	return &ChatStream{ctx: ctx, body: body, sse: provider.NewSSEReader(body)}
+	b := &provider.HookedBody{ReadCloser: body}
+	return &ChatStream{ctx: ctx, body: b, sse: provider.NewSSEReader(b)}
 }
 
 // Recv returns the next chunk; io.EOF after [DONE]. A stream that ends
@@ -73,15 +74,21 @@ func (s *ChatStream) Recv() (*provider.ChatChunk, error) {
 	}
 }
 
+// BeforeRead makes the stream call fn before each read from the network
+// (provider.ReadNotifier).
+func (s *ChatStream) BeforeRead(fn func()) { s.body.Hook = fn }
+
 // next reads one event: a chunk, nil for an event with nothing in it, or a
 // terminal error (io.EOF after [DONE]).
 func (s *ChatStream) next() (*provider.ChatChunk, error) {
 	ev, err := s.sse.Next()
 	if err != nil {
+		s.sse.Release()
 		return nil, provider.ReadError(s.ctx, err, "stream")
 	}
 	data := bytes.TrimSpace(ev.Data)
 	if string(data) == "[DONE]" {
+		s.sse.Release()
 		return nil, io.EOF
 	}
 	if len(data) == 0 {
