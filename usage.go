@@ -140,4 +140,8 @@ type UsageStore interface {
 	AppendUsage(ctx context.Context, events []UsageEvent) error
 	// ListUsage returns one page of events, newest first (by At, then ID).
 	ListUsage(ctx context.Context, f UsageFilter) (Page[*UsageEvent], error)
+	// ConnectionSpend returns what each of the connections spent (the sum
+	// of CostUSD) in events at or after since; a connection with no such
+	// event is absent.
+	ConnectionSpend(ctx context.Context, connectionIDs []string, since time.Time) (map[string]float64, error)
 }

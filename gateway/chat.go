@@ -70,6 +70,10 @@ func (g *Gateway) begin(w http.ResponseWriter, r *http.Request, v any) *call {
 		g.finish(u, start, switchyard.UsageError, "rate_limit_exceeded", http.StatusTooManyRequests)
 		return nil
 	}
+	if !g.withinBudget(w, conn, start) {
+		g.finish(u, start, switchyard.UsageError, "budget_exceeded", http.StatusTooManyRequests)
+		return nil
+	}
 	if !g.readBody(w, r, v) {
 		g.finish(u, start, switchyard.UsageError, "invalid_request", http.StatusBadRequest)
 		return nil
@@ -425,6 +429,7 @@ func (g *Gateway) finish(u *switchyard.UsageEvent, start time.Time, status, clas
 			b.(*tokenBucket).take(g.cfg.Now(), n)
 		}
 	}
+	g.budgets.add(u.ConnectionID, u.CostUSD)
 	g.cfg.Record(*u)
 }
 

@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	json "github.com/goccy/go-json"
 	"io"
 	"log/slog"
@@ -48,6 +49,12 @@ type Config struct {
 	RetryBudget time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Spend tells what connections have spent this month, for their
+	// monthly budgets; nil counts only this process's requests.
+	Spend SpendSource
+	// BudgetRefresh is how often what budgeted connections spent is read
+	// again from Spend, to see other replicas' requests (default 30 s).
+	BudgetRefresh time.Duration
 }
 
 // Gateway is the /v1 handler.
@@ -59,6 +66,7 @@ type Gateway struct {
 	limiters sync.Map // connection id → *limiter
 	tokens   sync.Map // connection id → *tokenBucket
 	cooling  sync.Map // credential id → time.Time until which it is skipped
+	budgets  *budgets
 }
 
 // New returns the gateway.
@@ -81,7 +89,11 @@ func New(cfg Config) *Gateway {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	g := &Gateway{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	if cfg.BudgetRefresh <= 0 {
+		cfg.BudgetRefresh = 30 * time.Second
+	}
+	g := &Gateway{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(),
+		budgets: newBudgets(cfg.Spend, cfg.BudgetRefresh, cfg.Logger)}
 	g.mux.HandleFunc("POST /v1/chat/completions", g.chat)
 	g.mux.HandleFunc("GET /v1/models", g.models)
 	g.mux.HandleFunc("POST /v1/embeddings", g.embeddings)
@@ -111,6 +123,25 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request, snap *reg
 		return nil, false
 	}
 	return c, true
+}
+
+// withinBudget refuses a request of a connection that has spent its
+// monthly budget, as OpenAI answers an exhausted quota: 429 with the type
+// insufficient_quota (clients do not wait for a Retry-After that would be
+// weeks).
+func (g *Gateway) withinBudget(w http.ResponseWriter, c *switchyard.Connection, now time.Time) bool {
+	if c.BudgetUSD <= 0 {
+		return true
+	}
+	spent := g.budgets.spentBy(c.ID, now)
+	if spent < c.BudgetUSD {
+		return true
+	}
+	next := monthOf(now).AddDate(0, 1, 0)
+	writeError(w, http.StatusTooManyRequests, "insufficient_quota", "budget_exceeded", "",
+		fmt.Sprintf("this connection has spent $%.2f of its monthly budget of $%.2f; it resets on %s (UTC), or an admin can raise the budget",
+			spent, c.BudgetUSD, next.Format("2006-01-02")))
+	return false
 }
 
 // limiter is a connection's request rate limit.

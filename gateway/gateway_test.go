@@ -49,7 +49,7 @@ func newRig(t *testing.T) *rig {
 	f := &protocols.Factory{HTTP: pol.Client(netguard.ClientOptions{}), TokenHTTP: pol.Client(netguard.ClientOptions{})}
 	reg := registry.New(registry.Config{Source: db, NewAdapter: f.New})
 	r := &rig{t: t, db: db, reg: reg, store: reg.Track(db)}
-	gw := gateway.New(gateway.Config{Registry: reg, RetryBudget: 1500 * time.Millisecond, Record: func(u switchyard.UsageEvent) {
+	gw := gateway.New(gateway.Config{Registry: reg, RetryBudget: 1500 * time.Millisecond, Spend: db, BudgetRefresh: 50 * time.Millisecond, Record: func(u switchyard.UsageEvent) {
 		if err := u.Validate(); err != nil {
 			t.Errorf("the gateway recorded an invalid usage event: %v", err)
 		}

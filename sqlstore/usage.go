@@ -84,7 +84,7 @@ func (s *store) AppendUsage(ctx context.Context, events []switchyard.UsageEvent)
 				return fmt.Errorf("append usage: %w", err)
 			}
 		}
-		return nil
+		return touchConnections(ctx, t, events)
 	})
 }
 

@@ -138,7 +138,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		}
 		log.Info("usage recorded", "written", usage.Written(), "dropped", usage.Dropped(), "failed", usage.Failed())
 	}()
-	gw := gateway.New(gateway.Config{Registry: reg, Logger: log, Record: usage.Record})
+	gw := gateway.New(gateway.Config{Registry: reg, Logger: log, Record: usage.Record, Spend: db})
 	handler, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load, Control: ctl, Gateway: gw,
 		Metrics:      metrics.Handler(metrics.Config{Usage: usage, Registry: reg}),
 		MaxBodyBytes: cfg.MaxBodyBytes, SecureCookies: cfg.TLS()})

@@ -667,17 +667,20 @@ type CapabilitySource string
 
 // Connection defines model for Connection.
 type Connection struct {
+	// BudgetUsd Monthly spending limit in US dollars (calendar month, UTC), counted from the models' prices; once spent, the gateway answers 429 insufficient_quota until the month ends. 0 for no limit.
 	BudgetUsd  float64     `json:"budget_usd"`
 	CreatedAt  time.Time   `json:"created_at"`
 	Credential *Credential `json:"credential,omitempty"`
 	Enabled    bool        `json:"enabled"`
 	Id         string      `json:"id"`
 	KeyPrefix  string      `json:"key_prefix"`
-	LastUsedAt *time.Time  `json:"last_used_at,omitempty"`
-	Models     []string    `json:"models"`
-	Name       string      `json:"name"`
-	OwnerId    string      `json:"owner_id"`
-	ProviderId *string     `json:"provider_id,omitempty"`
+
+	// LastUsedAt The time of the connection's newest gateway request, as recorded with its usage (a few seconds behind).
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	Models     []string   `json:"models"`
+	Name       string     `json:"name"`
+	OwnerId    string     `json:"owner_id"`
+	ProviderId *string    `json:"provider_id,omitempty"`
 
 	// ProviderType Old style: a built-in provider type.
 	ProviderType *string `json:"provider_type,omitempty"`
@@ -691,6 +694,7 @@ type Connection struct {
 
 // ConnectionCreate defines model for ConnectionCreate.
 type ConnectionCreate struct {
+	// BudgetUsd Monthly spending limit in US dollars (calendar month, UTC); 0 for no limit.
 	BudgetUsd  *float64         `json:"budget_usd,omitempty"`
 	Credential *CredentialInput `json:"credential,omitempty"`
 
@@ -719,6 +723,7 @@ type ConnectionList struct {
 
 // ConnectionPatch defines model for ConnectionPatch.
 type ConnectionPatch struct {
+	// BudgetUsd Monthly spending limit in US dollars (calendar month, UTC); 0 for no limit.
 	BudgetUsd *float64 `json:"budget_usd,omitempty"`
 
 	// Credential The connection's own upstream credential; null removes it.
@@ -742,6 +747,7 @@ type ConnectionPatch struct {
 
 // ConnectionWithKey defines model for ConnectionWithKey.
 type ConnectionWithKey struct {
+	// BudgetUsd Monthly spending limit in US dollars (calendar month, UTC), counted from the models' prices; once spent, the gateway answers 429 insufficient_quota until the month ends. 0 for no limit.
 	BudgetUsd  float64     `json:"budget_usd"`
 	CreatedAt  time.Time   `json:"created_at"`
 	Credential *Credential `json:"credential,omitempty"`
@@ -749,8 +755,10 @@ type ConnectionWithKey struct {
 	Id         string      `json:"id"`
 
 	// Key The gateway key; shown only in this response.
-	Key        string     `json:"key"`
-	KeyPrefix  string     `json:"key_prefix"`
+	Key       string `json:"key"`
+	KeyPrefix string `json:"key_prefix"`
+
+	// LastUsedAt The time of the connection's newest gateway request, as recorded with its usage (a few seconds behind).
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	Models     []string   `json:"models"`
 	Name       string     `json:"name"`

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +53,7 @@ func Run(t *testing.T, b Backend) {
 		{"CiphertextBoundToRow", testCiphertextBinding},
 		{"KeyRotation", testKeyRotation},
 		{"UsageAppendAndRead", testUsageAppend},
+		{"UsageSpendAndLastUsed", testUsageSpendAndLastUsed},
 		{"UsageBatchIsAllOrNothing", testUsageBatchAtomic},
 		{"UsageRetriedBatchWrittenOnce", testUsageIdempotent},
 		{"UsageListFilters", testUsageFilters},
@@ -1250,6 +1252,54 @@ func testUsageAppend(t *testing.T, _ Backend, db *sqlstore.DB) {
 	}
 	if page, _ := db.ListUsage(ctx, switchyard.UsageFilter{}); len(page.Items) != 2 {
 		t.Fatalf("%d events after a rolled back append, want 2", len(page.Items))
+	}
+}
+
+func testUsageSpendAndLastUsed(t *testing.T, _ Backend, db *sqlstore.DB) {
+	u := mustUser(t, db, "spender", switchyard.RoleUser)
+	p := mustCreateProvider(t, db, "spend")
+	a, b := newConnection(u.ID, p.ID, "sa"), newConnection(u.ID, p.ID, "sb")
+	for _, c := range []*switchyard.Connection{a, b} {
+		if err := db.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	month := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	ev := func(conn string, at time.Time, usd float64) switchyard.UsageEvent {
+		return switchyard.UsageEvent{At: at, ConnectionID: conn, Status: switchyard.UsageOK, CostUSD: usd}
+	}
+	last := month.Add(36 * time.Hour)
+	if err := db.AppendUsage(ctx, []switchyard.UsageEvent{
+		ev(a.ID, month.Add(-time.Second), 100), // last month: not counted
+		ev(a.ID, month, 1.25), ev(a.ID, last, 2.5), ev(a.ID, month.Add(time.Hour), 0.25),
+		ev(b.ID, month.Add(2*time.Hour), 7), ev("other", month, 9),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ConnectionSpend(ctx, []string{a.ID, b.ID, "never-used"}, month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || math.Abs(got[a.ID]-4) > 1e-9 || math.Abs(got[b.ID]-7) > 1e-9 {
+		t.Fatalf("spend = %v, want %s: 4, %s: 7 and nothing else", got, a.ID, b.ID)
+	}
+	if got, err := db.ConnectionSpend(ctx, nil, month); err != nil || len(got) != 0 {
+		t.Fatalf("spend of no connections = %v, %v", got, err)
+	}
+	// Each connection's last use is its newest event; an older batch
+	// written later does not move it back, and using it is not an edit.
+	c, err := db.GetConnection(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LastUsedAt == nil || !c.LastUsedAt.Equal(last) || c.Version != a.Version {
+		t.Fatalf("last used = %v (version %d), want %v (version %d)", c.LastUsedAt, c.Version, last, a.Version)
+	}
+	if err := db.AppendUsage(ctx, []switchyard.UsageEvent{ev(a.ID, month.Add(time.Minute), 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := db.GetConnection(ctx, a.ID); c.LastUsedAt == nil || !c.LastUsedAt.Equal(last) {
+		t.Fatalf("an older event moved last used back to %v", c.LastUsedAt)
 	}
 }
 
