@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	json "github.com/goccy/go-json"
 	"io"
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/provider"

@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"io"
 	"log/slog"
 	"math"
@@ -26,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	json "github.com/goccy/go-json"
 	"github.com/sony/gobreaker/v2"
 	"golang.org/x/time/rate"
 

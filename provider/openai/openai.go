@@ -27,11 +27,12 @@ package openai
 import (
 	"context"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/provider"

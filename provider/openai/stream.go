@@ -3,9 +3,10 @@ package openai
 import (
 	"bytes"
 	"context"
-	json "github.com/goccy/go-json"
 	"io"
 	"sync"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/switchyard/switchyard/provider"
 )

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"sort"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/switchyard/switchyard/provider"
 )
