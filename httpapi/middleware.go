@@ -130,10 +130,18 @@ func noStore(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody refuses bodies over max bytes with 413.
-func limitBody(max int64, log *slog.Logger) func(http.Handler) http.Handler {
+// importPath takes whole configuration documents, which may be larger
+// than any other request.
+const importPath = "/api/v1/import"
+
+// limitBody refuses bodies over max bytes (importMax for imports) with 413.
+func limitBody(max, importMax int64, log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			max := max
+			if r.URL.Path == importPath && importMax > max {
+				max = importMax
+			}
 			if r.ContentLength > max {
 				writeProblem(w, r, log, tooLarge(max))
 				return

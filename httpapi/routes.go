@@ -51,7 +51,7 @@ func routes(cfg Config, spec *Spec) http.Handler {
 		},
 	})
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(noStore, limitBody(cfg.MaxBodyBytes, log), authenticate(cfg.Control, log), csrf(log), requireJSON(log), validateRequests(spec, log))
+		r.Use(noStore, limitBody(cfg.MaxBodyBytes, cfg.MaxImportBytes, log), authenticate(cfg.Control, log), csrf(log), requireJSON(log), validateRequests(spec, log))
 		apigen.HandlerWithOptions(strict, apigen.ChiServerOptions{
 			BaseRouter: r,
 			ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {

@@ -35,6 +35,9 @@ type Config struct {
 	Control *control.Service
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// MaxImportBytes bounds configuration documents sent to
+	// /api/v1/import (default 64 MiB).
+	MaxImportBytes int64
 	// SecureCookies marks the session cookie Secure (set when serving TLS).
 	SecureCookies bool
 	// SessionTTL is the session cookie's lifetime (default 12h).
@@ -52,6 +55,9 @@ func NewServer(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = func() bool { return true }
+	}
+	if cfg.MaxImportBytes <= 0 {
+		cfg.MaxImportBytes = 64 << 20
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20

@@ -245,6 +245,132 @@ func (e CredentialStatus) Valid() bool {
 	}
 }
 
+// Defines values for ExportDocumentFormat.
+const (
+	SwitchyardExport ExportDocumentFormat = "switchyard-export"
+)
+
+// Valid indicates whether the value is a known member of the ExportDocumentFormat enum.
+func (e ExportDocumentFormat) Valid() bool {
+	switch e {
+	case SwitchyardExport:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportDocumentSecrets.
+const (
+	ExportDocumentSecretsOmitted ExportDocumentSecrets = "omitted"
+	ExportDocumentSecretsSealed  ExportDocumentSecrets = "sealed"
+)
+
+// Valid indicates whether the value is a known member of the ExportDocumentSecrets enum.
+func (e ExportDocumentSecrets) Valid() bool {
+	switch e {
+	case ExportDocumentSecretsOmitted:
+		return true
+	case ExportDocumentSecretsSealed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportPlanOnConflict.
+const (
+	ImportPlanOnConflictOverwrite ImportPlanOnConflict = "overwrite"
+	ImportPlanOnConflictRename    ImportPlanOnConflict = "rename"
+	ImportPlanOnConflictSkip      ImportPlanOnConflict = "skip"
+)
+
+// Valid indicates whether the value is a known member of the ImportPlanOnConflict enum.
+func (e ImportPlanOnConflict) Valid() bool {
+	switch e {
+	case ImportPlanOnConflictOverwrite:
+		return true
+	case ImportPlanOnConflictRename:
+		return true
+	case ImportPlanOnConflictSkip:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportPlanSecrets.
+const (
+	ImportPlanSecretsImported  ImportPlanSecrets = "imported"
+	ImportPlanSecretsNotOpened ImportPlanSecrets = "not_opened"
+	ImportPlanSecretsOmitted   ImportPlanSecrets = "omitted"
+)
+
+// Valid indicates whether the value is a known member of the ImportPlanSecrets enum.
+func (e ImportPlanSecrets) Valid() bool {
+	switch e {
+	case ImportPlanSecretsImported:
+		return true
+	case ImportPlanSecretsNotOpened:
+		return true
+	case ImportPlanSecretsOmitted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportPlanItemAction.
+const (
+	ImportPlanItemActionCreate    ImportPlanItemAction = "create"
+	ImportPlanItemActionRename    ImportPlanItemAction = "rename"
+	ImportPlanItemActionSkip      ImportPlanItemAction = "skip"
+	ImportPlanItemActionUnchanged ImportPlanItemAction = "unchanged"
+	ImportPlanItemActionUpdate    ImportPlanItemAction = "update"
+)
+
+// Valid indicates whether the value is a known member of the ImportPlanItemAction enum.
+func (e ImportPlanItemAction) Valid() bool {
+	switch e {
+	case ImportPlanItemActionCreate:
+		return true
+	case ImportPlanItemActionRename:
+		return true
+	case ImportPlanItemActionSkip:
+		return true
+	case ImportPlanItemActionUnchanged:
+		return true
+	case ImportPlanItemActionUpdate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportPlanItemKind.
+const (
+	ImportPlanItemKindConnection ImportPlanItemKind = "connection"
+	ImportPlanItemKindModel      ImportPlanItemKind = "model"
+	ImportPlanItemKindProvider   ImportPlanItemKind = "provider"
+	ImportPlanItemKindTemplate   ImportPlanItemKind = "template"
+)
+
+// Valid indicates whether the value is a known member of the ImportPlanItemKind enum.
+func (e ImportPlanItemKind) Valid() bool {
+	switch e {
+	case ImportPlanItemKindConnection:
+		return true
+	case ImportPlanItemKindModel:
+		return true
+	case ImportPlanItemKindProvider:
+		return true
+	case ImportPlanItemKindTemplate:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Modality.
 const (
 	Audio Modality = "audio"
@@ -476,6 +602,45 @@ func (e TestStageStatus) Valid() bool {
 	case TestStageStatusOk:
 		return true
 	case TestStageStatusSkipped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportConfigParamsMode.
+const (
+	Apply  ImportConfigParamsMode = "apply"
+	DryRun ImportConfigParamsMode = "dry-run"
+)
+
+// Valid indicates whether the value is a known member of the ImportConfigParamsMode enum.
+func (e ImportConfigParamsMode) Valid() bool {
+	switch e {
+	case Apply:
+		return true
+	case DryRun:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImportConfigParamsOnConflict.
+const (
+	ImportConfigParamsOnConflictOverwrite ImportConfigParamsOnConflict = "overwrite"
+	ImportConfigParamsOnConflictRename    ImportConfigParamsOnConflict = "rename"
+	ImportConfigParamsOnConflictSkip      ImportConfigParamsOnConflict = "skip"
+)
+
+// Valid indicates whether the value is a known member of the ImportConfigParamsOnConflict enum.
+func (e ImportConfigParamsOnConflict) Valid() bool {
+	switch e {
+	case ImportConfigParamsOnConflictOverwrite:
+		return true
+	case ImportConfigParamsOnConflictRename:
+		return true
+	case ImportConfigParamsOnConflictSkip:
 		return true
 	default:
 		return false
@@ -828,6 +993,28 @@ type DiscoveredModel struct {
 	UpstreamId string                      `json:"upstream_id"`
 }
 
+// ExportDocument A configuration document. Its full shape is published as a JSON Schema
+// (`transfer/schema.json`, also `switchyard export --schema`); here only its envelope.
+type ExportDocument struct {
+	Connections *[]map[string]interface{} `json:"connections,omitempty"`
+	ExportedAt  *time.Time                `json:"exported_at,omitempty"`
+	Format      ExportDocumentFormat      `json:"format"`
+	Providers   *[]map[string]interface{} `json:"providers,omitempty"`
+
+	// Sealed The secrets, age-encrypted with the export passphrase (ASCII armour).
+	Sealed               *string                   `json:"sealed,omitempty"`
+	Secrets              *ExportDocumentSecrets    `json:"secrets,omitempty"`
+	Templates            *[]map[string]interface{} `json:"templates,omitempty"`
+	Version              int                       `json:"version"`
+	AdditionalProperties map[string]interface{}    `json:"-"`
+}
+
+// ExportDocumentFormat defines model for ExportDocument.Format.
+type ExportDocumentFormat string
+
+// ExportDocumentSecrets defines model for ExportDocument.Secrets.
+type ExportDocumentSecrets string
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	Code string `json:"code"`
@@ -836,6 +1023,54 @@ type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
 }
+
+// ImportPlan defines model for ImportPlan.
+type ImportPlan struct {
+	DryRun     bool                 `json:"dry_run"`
+	Items      []ImportPlanItem     `json:"items"`
+	OnConflict ImportPlanOnConflict `json:"on_conflict"`
+
+	// Secrets imported; omitted (the document has none); not_opened (sealed, and no passphrase was given).
+	Secrets ImportPlanSecrets `json:"secrets"`
+
+	// Summary Items per action.
+	Summary map[string]int `json:"summary"`
+}
+
+// ImportPlanOnConflict defines model for ImportPlan.OnConflict.
+type ImportPlanOnConflict string
+
+// ImportPlanSecrets imported; omitted (the document has none); not_opened (sealed, and no passphrase was given).
+type ImportPlanSecrets string
+
+// ImportPlanItem defines model for ImportPlanItem.
+type ImportPlanItem struct {
+	Action ImportPlanItemAction `json:"action"`
+
+	// Changes Fields that differ from what is stored.
+	Changes *[]string `json:"changes,omitempty"`
+
+	// Conflict The item exists and differs.
+	Conflict *bool `json:"conflict,omitempty"`
+
+	// GatewayKey The new key of a connection this import created; shown only here.
+	GatewayKey *string `json:"gateway_key,omitempty"`
+
+	// Key A slug, provider/upstream_id or owner/name.
+	Key  string             `json:"key"`
+	Kind ImportPlanItemKind `json:"kind"`
+	Note *string            `json:"note,omitempty"`
+
+	// Path Where the item is in the document.
+	Path      string  `json:"path"`
+	RenamedTo *string `json:"renamed_to,omitempty"`
+}
+
+// ImportPlanItemAction defines model for ImportPlanItem.Action.
+type ImportPlanItemAction string
+
+// ImportPlanItemKind defines model for ImportPlanItem.Kind.
+type ImportPlanItemKind string
 
 // InstantiateRequest defines model for InstantiateRequest.
 type InstantiateRequest struct {
@@ -1441,6 +1676,36 @@ type TestProviderConfigParams struct {
 	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
 }
 
+// ExportConfigParams defines parameters for ExportConfig.
+type ExportConfigParams struct {
+	// Provider Only these providers (slugs) and their connections; repeat for several.
+	Provider *[]string `form:"provider,omitempty" json:"provider,omitempty"`
+
+	// Template Only these custom templates (slugs); repeat for several.
+	Template *[]string `form:"template,omitempty" json:"template,omitempty"`
+
+	// XSwitchyardPassphrase Seal the secrets into the document with this passphrase (at least 12 characters).
+	XSwitchyardPassphrase *string `json:"X-Switchyard-Passphrase,omitempty"`
+}
+
+// ImportConfigParams defines parameters for ImportConfig.
+type ImportConfigParams struct {
+	// Mode dry-run (default) or apply.
+	Mode *ImportConfigParamsMode `form:"mode,omitempty" json:"mode,omitempty"`
+
+	// OnConflict What to do with an item that exists and differs (default skip).
+	OnConflict *ImportConfigParamsOnConflict `form:"on_conflict,omitempty" json:"on_conflict,omitempty"`
+
+	// XSwitchyardPassphrase Opens the sealed secrets of the document.
+	XSwitchyardPassphrase *string `json:"X-Switchyard-Passphrase,omitempty"`
+}
+
+// ImportConfigParamsMode defines parameters for ImportConfig.
+type ImportConfigParamsMode string
+
+// ImportConfigParamsOnConflict defines parameters for ImportConfig.
+type ImportConfigParamsOnConflict string
+
 // ListModelsParams defines parameters for ListModels.
 type ListModelsParams struct {
 	// ProviderId Only models of this provider.
@@ -1732,6 +1997,9 @@ type UpdateConnectionJSONRequestBody = ConnectionPatch
 // TestProviderConfigJSONRequestBody defines body for TestProviderConfig for application/json ContentType.
 type TestProviderConfigJSONRequestBody = ProviderCreate
 
+// ImportConfigJSONRequestBody defines body for ImportConfig for application/json ContentType.
+type ImportConfigJSONRequestBody = ExportDocument
+
 // UpdateModelJSONRequestBody defines body for UpdateModel for application/json ContentType.
 type UpdateModelJSONRequestBody = ModelPatch
 
@@ -1777,6 +2045,175 @@ type CreateUserJSONRequestBody = UserCreate
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody = UserPatch
 
+// Getter for additional properties for ExportDocument. Returns the specified
+// element and whether it was found
+func (a ExportDocument) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ExportDocument
+func (a *ExportDocument) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ExportDocument to handle AdditionalProperties
+func (a *ExportDocument) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["connections"]; found {
+		err = json.Unmarshal(raw, &a.Connections)
+		if err != nil {
+			return fmt.Errorf("error reading 'connections': %w", err)
+		}
+		delete(object, "connections")
+	}
+
+	if raw, found := object["exported_at"]; found {
+		err = json.Unmarshal(raw, &a.ExportedAt)
+		if err != nil {
+			return fmt.Errorf("error reading 'exported_at': %w", err)
+		}
+		delete(object, "exported_at")
+	}
+
+	if raw, found := object["format"]; found {
+		err = json.Unmarshal(raw, &a.Format)
+		if err != nil {
+			return fmt.Errorf("error reading 'format': %w", err)
+		}
+		delete(object, "format")
+	}
+
+	if raw, found := object["providers"]; found {
+		err = json.Unmarshal(raw, &a.Providers)
+		if err != nil {
+			return fmt.Errorf("error reading 'providers': %w", err)
+		}
+		delete(object, "providers")
+	}
+
+	if raw, found := object["sealed"]; found {
+		err = json.Unmarshal(raw, &a.Sealed)
+		if err != nil {
+			return fmt.Errorf("error reading 'sealed': %w", err)
+		}
+		delete(object, "sealed")
+	}
+
+	if raw, found := object["secrets"]; found {
+		err = json.Unmarshal(raw, &a.Secrets)
+		if err != nil {
+			return fmt.Errorf("error reading 'secrets': %w", err)
+		}
+		delete(object, "secrets")
+	}
+
+	if raw, found := object["templates"]; found {
+		err = json.Unmarshal(raw, &a.Templates)
+		if err != nil {
+			return fmt.Errorf("error reading 'templates': %w", err)
+		}
+		delete(object, "templates")
+	}
+
+	if raw, found := object["version"]; found {
+		err = json.Unmarshal(raw, &a.Version)
+		if err != nil {
+			return fmt.Errorf("error reading 'version': %w", err)
+		}
+		delete(object, "version")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ExportDocument to handle AdditionalProperties
+func (a ExportDocument) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Connections != nil {
+		object["connections"], err = json.Marshal(a.Connections)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'connections': %w", err)
+		}
+	}
+
+	if a.ExportedAt != nil {
+		object["exported_at"], err = json.Marshal(a.ExportedAt)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'exported_at': %w", err)
+		}
+	}
+
+	object["format"], err = json.Marshal(a.Format)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'format': %w", err)
+	}
+
+	if a.Providers != nil {
+		object["providers"], err = json.Marshal(a.Providers)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'providers': %w", err)
+		}
+	}
+
+	if a.Sealed != nil {
+		object["sealed"], err = json.Marshal(a.Sealed)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'sealed': %w", err)
+		}
+	}
+
+	if a.Secrets != nil {
+		object["secrets"], err = json.Marshal(a.Secrets)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'secrets': %w", err)
+		}
+	}
+
+	if a.Templates != nil {
+		object["templates"], err = json.Marshal(a.Templates)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'templates': %w", err)
+		}
+	}
+
+	object["version"], err = json.Marshal(a.Version)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'version': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// ListAudit Read the audit log
@@ -1803,6 +2240,12 @@ type ServerInterface interface {
 	// TestProviderConfig Test a provider configuration before saving it
 	// (POST /connectivity-tests)
 	TestProviderConfig(w http.ResponseWriter, r *http.Request, params TestProviderConfigParams)
+	// ExportConfig Export the configuration
+	// (GET /export)
+	ExportConfig(w http.ResponseWriter, r *http.Request, params ExportConfigParams)
+	// ImportConfig Import a configuration document
+	// (POST /import)
+	ImportConfig(w http.ResponseWriter, r *http.Request, params ImportConfigParams)
 	// ListModels List models across providers
 	// (GET /models)
 	ListModels(w http.ResponseWriter, r *http.Request, params ListModelsParams)
@@ -1977,6 +2420,18 @@ func (_ Unimplemented) RotateConnectionKey(w http.ResponseWriter, r *http.Reques
 // TestProviderConfig Test a provider configuration before saving it
 // (POST /connectivity-tests)
 func (_ Unimplemented) TestProviderConfig(w http.ResponseWriter, r *http.Request, params TestProviderConfigParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ExportConfig Export the configuration
+// (GET /export)
+func (_ Unimplemented) ExportConfig(w http.ResponseWriter, r *http.Request, params ExportConfigParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ImportConfig Import a configuration document
+// (POST /import)
+func (_ Unimplemented) ImportConfig(w http.ResponseWriter, r *http.Request, params ImportConfigParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2705,6 +3160,140 @@ func (siw *ServerInterfaceWrapper) TestProviderConfig(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.TestProviderConfig(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ExportConfig operation middleware
+func (siw *ServerInterfaceWrapper) ExportConfig(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportConfigParams
+
+	// ------------- Optional query parameter "provider" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "provider", r.URL.Query(), &params.Provider, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "provider"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "provider", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "template" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "template", r.URL.Query(), &params.Template, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "template"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "template", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Switchyard-Passphrase" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Switchyard-Passphrase")]; found {
+		var XSwitchyardPassphrase string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Switchyard-Passphrase", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Switchyard-Passphrase", valueList[0], &XSwitchyardPassphrase, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Switchyard-Passphrase", Err: err})
+			return
+		}
+
+		params.XSwitchyardPassphrase = &XSwitchyardPassphrase
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ExportConfig(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ImportConfig operation middleware
+func (siw *ServerInterfaceWrapper) ImportConfig(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportConfigParams
+
+	// ------------- Optional query parameter "mode" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "mode", r.URL.Query(), &params.Mode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "mode"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "mode", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "on_conflict" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "on_conflict", r.URL.Query(), &params.OnConflict, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "on_conflict"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "on_conflict", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Switchyard-Passphrase" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Switchyard-Passphrase")]; found {
+		var XSwitchyardPassphrase string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Switchyard-Passphrase", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Switchyard-Passphrase", valueList[0], &XSwitchyardPassphrase, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Switchyard-Passphrase", Err: err})
+			return
+		}
+
+		params.XSwitchyardPassphrase = &XSwitchyardPassphrase
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ImportConfig(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5060,6 +5649,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Get(options.BaseURL+"/registry", wrapper.GetRegistry)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/export", wrapper.ExportConfig)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/import", wrapper.ImportConfig)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/audit", wrapper.ListAudit)
 	})
 
@@ -5416,6 +6011,85 @@ type TestProviderConfigdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response TestProviderConfigdefaultApplicationProblemPlusJSONResponse) VisitTestProviderConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportConfigRequestObject struct {
+	Params ExportConfigParams
+}
+
+type ExportConfigResponseObject interface {
+	VisitExportConfigResponse(w http.ResponseWriter) error
+}
+
+type ExportConfig200JSONResponse ExportDocument
+
+func (response ExportConfig200JSONResponse) VisitExportConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportConfigdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ExportConfigdefaultApplicationProblemPlusJSONResponse) VisitExportConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportConfigRequestObject struct {
+	Params ImportConfigParams
+	Body   *ImportConfigJSONRequestBody
+}
+
+type ImportConfigResponseObject interface {
+	VisitImportConfigResponse(w http.ResponseWriter) error
+}
+
+type ImportConfig200JSONResponse ImportPlan
+
+func (response ImportConfig200JSONResponse) VisitImportConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportConfigdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ImportConfigdefaultApplicationProblemPlusJSONResponse) VisitImportConfigResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7349,6 +8023,12 @@ type StrictServerInterface interface {
 	// TestProviderConfig Test a provider configuration before saving it
 	// (POST /connectivity-tests)
 	TestProviderConfig(ctx context.Context, request TestProviderConfigRequestObject) (TestProviderConfigResponseObject, error)
+	// ExportConfig Export the configuration
+	// (GET /export)
+	ExportConfig(ctx context.Context, request ExportConfigRequestObject) (ExportConfigResponseObject, error)
+	// ImportConfig Import a configuration document
+	// (POST /import)
+	ImportConfig(ctx context.Context, request ImportConfigRequestObject) (ImportConfigResponseObject, error)
 	// ListModels List models across providers
 	// (GET /models)
 	ListModels(ctx context.Context, request ListModelsRequestObject) (ListModelsResponseObject, error)
@@ -7738,6 +8418,65 @@ func (sh *strictHandler) TestProviderConfig(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(TestProviderConfigResponseObject); ok {
 		if err := validResponse.VisitTestProviderConfigResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ExportConfig operation middleware
+func (sh *strictHandler) ExportConfig(w http.ResponseWriter, r *http.Request, params ExportConfigParams) {
+	var request ExportConfigRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportConfig(ctx, request.(ExportConfigRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportConfig")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ExportConfigResponseObject); ok {
+		if err := validResponse.VisitExportConfigResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ImportConfig operation middleware
+func (sh *strictHandler) ImportConfig(w http.ResponseWriter, r *http.Request, params ImportConfigParams) {
+	var request ImportConfigRequestObject
+
+	request.Params = params
+
+	var body ImportConfigJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportConfig(ctx, request.(ImportConfigRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportConfig")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ImportConfigResponseObject); ok {
+		if err := validResponse.VisitImportConfigResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
