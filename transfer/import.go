@@ -666,4 +666,3 @@ func connectionIn(c Connection, ownerID, providerID string, secrets map[string]s
 	}
 	return out
 }
-
