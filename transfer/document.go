@@ -12,7 +12,9 @@ package transfer
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -210,3 +212,10 @@ func Decode(b []byte) (*Document, error) {
 	}
 	return &d, nil
 }
+
+//go:embed schema.json
+var schema []byte
+
+// Schema returns the JSON Schema of the document version this build
+// writes.
+func Schema() []byte { return slices.Clone(schema) }

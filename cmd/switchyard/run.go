@@ -48,6 +48,10 @@ Commands:
   serve                     start the control plane and gateway (the default)
   migrate up|down|status    apply, roll back (down rolls back one; down -to N to version N, 0 for all) or list migrations
   keys status|rotate        show how many secrets each data key protects, or rotate to a new data key
+  export [-o FILE]          write providers, models, templates and connections as one document
+                            (--format yaml, --provider SLUG, --template SLUG, --passphrase-file FILE, --schema)
+  import FILE [--apply]     plan (and with --apply, apply) a document: --on-conflict skip|overwrite|rename,
+                            --passphrase-file FILE (or SWITCHYARD_EXPORT_PASSPHRASE for both)
   version                   print the version
 
 Run "switchyard <command> -h" for the settings every command takes.
@@ -68,10 +72,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "serve", "migrate", "keys":
+	case "serve", "migrate", "keys", "export", "import":
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+	var cmdArgs []string
+	switch cmd {
+	case "export":
+		fs, _, _, _, _, _, _ := exportFlags()
+		cmdArgs, args = splitFlags(fs, args)
+	case "import":
+		fs, _, _, _ := importFlags()
+		cmdArgs, args = splitFlags(fs, args)
 	}
 	cfg, rest, err := config.Load(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
@@ -90,6 +103,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cfg, log, stdout)
 	case "migrate":
 		return migrateCmd(ctx, cfg, log, rest, stdout)
+	case "export":
+		return exportCmd(ctx, cfg, log, append(cmdArgs, rest...), getenv, stdout)
+	case "import":
+		return importCmd(ctx, cfg, log, append(cmdArgs, rest...), getenv, stdout)
 	default:
 		return keysCmd(ctx, cfg, log, rest, stdout)
 	}
