@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: help run build web test vet fmt-check generate check-generated bench bench-gateway clean
+.PHONY: help run build web test fuzz vet fmt-check generate check-generated bench bench-gateway clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -20,8 +20,13 @@ build: web ## build the binary into bin/
 web: ## build the web UI when web/ exists
 	@if [ -f web/package.json ]; then cd web && npm ci && npm run build; fi
 
-test: fmt-check vet check-generated ## run every test (PostgreSQL ones when SWITCHYARD_TEST_POSTGRES_URL is set)
+test: fmt-check vet check-generated ## run every test (PostgreSQL ones when SWITCHYARD_TEST_POSTGRES_URL is set), then the fuzzers briefly
 	$(GO) test -count=1 ./...
+	$(MAKE) fuzz
+
+FUZZTIME ?= 10s
+fuzz: ## run each parser fuzzer for FUZZTIME (default 10s)
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./transfer
 
 vet: ## go vet
 	$(GO) vet ./...
