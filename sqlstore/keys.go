@@ -43,6 +43,7 @@ func (db *DB) LoadKeyring(ctx context.Context, mk *secret.MasterKey) (*secret.Ke
 		return nil, err
 	}
 	db.SetKeyring(kr)
+	db.mk = mk
 	return kr, nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/switchyard/switchyard"
+	"github.com/switchyard/switchyard/secret"
 )
 
 //go:embed migrations
@@ -54,6 +55,9 @@ type DB struct {
 	// dsn is kept for connections of their own (LISTEN on PostgreSQL).
 	dsn string
 	log *slog.Logger
+	// mk is the master key the keyring was loaded with (LoadKeyring); a
+	// restore checks a backup against it and reloads the keyring.
+	mk *secret.MasterKey
 }
 
 // Interface guard.
