@@ -35,6 +35,9 @@ type Config struct {
 	TLSCert         string        // PEM certificate file; set with TLSKey or not at all
 	TLSKey          string        // PEM private key file
 	OutboundAllow   []string      // allowlist entries for outbound calls (netguard.NewPolicy parses them)
+	BackupDir       string        // where backups are written
+	BackupInterval  time.Duration // how often a scheduled backup is taken; 0 for none
+	BackupKeep      int           // backups of each kind kept
 }
 
 // Error lists every bad setting found by Load.

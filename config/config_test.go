@@ -51,6 +51,9 @@ func TestDefaults(t *testing.T) {
 		ShutdownTimeout: 15 * time.Second,
 		MaxBodyBytes:    1 << 20,
 		DBMaxOpenConns:  10,
+		BackupDir:       "switchyard-data/backups",
+		BackupInterval:  24 * time.Hour,
+		BackupKeep:      7,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -102,6 +105,9 @@ func TestEnvironment(t *testing.T) {
 		TLSCert:         "/tls/cert.pem",
 		TLSKey:          "/tls/key.pem",
 		OutboundAllow:   []string{"10.0.0.0/8", "vllm.internal:8000", "[fd00::1]:8443"},
+		BackupDir:       "/data/backups",
+		BackupInterval:  24 * time.Hour,
+		BackupKeep:      7,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("from environment:\n got %s\nwant %s", c, &want)
@@ -195,6 +201,9 @@ func TestValidValues(t *testing.T) {
 		{"SWITCHYARD_LOG_LEVEL", "Error"},
 		{"SWITCHYARD_LOG_FORMAT", "JSON"},
 		{"SWITCHYARD_SHUTDOWN_TIMEOUT", "10m"},
+		{"SWITCHYARD_BACKUP_INTERVAL", "0"},
+		{"SWITCHYARD_BACKUP_INTERVAL", "6h"},
+		{"SWITCHYARD_BACKUP_KEEP", "30"},
 		{"SWITCHYARD_SHUTDOWN_TIMEOUT", "1ns"},
 		{"SWITCHYARD_MAX_BODY_BYTES", "1024"},
 		{"SWITCHYARD_MAX_BODY_BYTES", "1073741824"},
@@ -247,6 +256,9 @@ func TestBadValues(t *testing.T) {
 		{"SWITCHYARD_LOG_LEVEL", "verbose", "use debug, info, warn or error"},
 		{"SWITCHYARD_LOG_FORMAT", "xml", "use text or json"},
 		{"SWITCHYARD_SHUTDOWN_TIMEOUT", "15", "has no unit"},
+		{"SWITCHYARD_BACKUP_INTERVAL", "30s", "at least 1m"},
+		{"SWITCHYARD_BACKUP_INTERVAL", "daily", "or 0 for none"},
+		{"SWITCHYARD_BACKUP_KEEP", "0", "from 1 to 1000"},
 		{"SWITCHYARD_SHUTDOWN_TIMEOUT", "soon", "is not a duration"},
 		{"SWITCHYARD_SHUTDOWN_TIMEOUT", "0s", "more than 0 and at most 10m"},
 		{"SWITCHYARD_SHUTDOWN_TIMEOUT", "-1s", "more than 0 and at most 10m"},

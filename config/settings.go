@@ -256,6 +256,44 @@ func settings() []Setting {
 			},
 			get: func(c *Config) string { return strings.Join(c.OutboundAllow, ",") },
 		},
+		{
+			Name: "BackupDir", Env: "SWITCHYARD_BACKUP_DIR", Flag: "backup-dir", Default: "<data dir>/backups",
+			Help: "Directory for backups: scheduled ones, those taken before a restore or a schema migration, and those made through the API (created with mode 0700).",
+			def:  func(c *Config) string { return filepath.Join(c.DataDir, "backups") },
+			set:  func(c *Config, v string) error { c.BackupDir = v; return nil },
+			get:  func(c *Config) string { return c.BackupDir },
+		},
+		{
+			Name: "BackupInterval", Env: "SWITCHYARD_BACKUP_INTERVAL", Flag: "backup-interval", Default: "24h",
+			Help: "How often a backup is taken, as a duration (24h, 6h); 0 turns scheduled backups off. With several replicas on PostgreSQL, one replica takes each.",
+			set: func(c *Config, v string) error {
+				v = strings.TrimSpace(v)
+				if v == "0" {
+					c.BackupInterval = 0
+					return nil
+				}
+				d, err := time.ParseDuration(v)
+				if err != nil || d < time.Minute {
+					return errors.New("is not a duration of at least 1m (such as 24h or 6h), or 0 for none")
+				}
+				c.BackupInterval = d
+				return nil
+			},
+			get: func(c *Config) string { return c.BackupInterval.String() },
+		},
+		{
+			Name: "BackupKeep", Env: "SWITCHYARD_BACKUP_KEEP", Flag: "backup-keep", Default: "7",
+			Help: "How many backups of each kind (scheduled, manual, pre-restore, pre-migrate) are kept; older ones are deleted.",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil || n < 1 || n > 1000 {
+					return errors.New("is not a number from 1 to 1000")
+				}
+				c.BackupKeep = n
+				return nil
+			},
+			get: func(c *Config) string { return strconv.Itoa(c.BackupKeep) },
+		},
 	}
 }
 

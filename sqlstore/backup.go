@@ -274,8 +274,8 @@ func decodeValue(v any) (any, error) {
 	return v, nil
 }
 
-// ReadBackupManifest reads the manifest at the head of a backup.
-func ReadBackupManifest(r io.Reader) (*switchyard.BackupManifest, error) {
+// ReadManifest reads the manifest at the head of a backup.
+func (db *DB) ReadManifest(r io.Reader) (*switchyard.BackupManifest, error) {
 	_, m, err := openBackup(r)
 	return m, err
 }
