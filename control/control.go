@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard/switchyard/catalog"
 	"github.com/switchyard/switchyard/provider"
 	"github.com/switchyard/switchyard/registry"
+	"github.com/switchyard/switchyard/transfer"
 )
 
 // Config holds the service's dependencies.
@@ -51,6 +52,8 @@ type Config struct {
 	// ModelTestTimeout bounds each upstream call of a model test (default
 	// 30 s); benchmark requests get twice as long.
 	ModelTestTimeout time.Duration
+	// Backups keeps the backup files; nil makes backups unavailable.
+	Backups *transfer.Backups
 }
 
 // Service is the control plane.
@@ -67,6 +70,7 @@ type Service struct {
 	callTimeout time.Duration
 	benches     benchmarks
 	registry    *registry.Registry
+	backups     *transfer.Backups
 	// hashing bounds concurrent password hashes: each takes ~19 MiB.
 	hashing chan struct{}
 	// dummy is verified against when a login names no user, so that the
@@ -101,7 +105,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{store: cfg.Store, catalog: cfg.Catalog, log: cfg.Logger, now: cfg.Now,
 		sessionTTL: cfg.SessionTTL, limiter: cfg.Limiter, tester: cfg.Tester, hashing: make(chan struct{}, 2*runtime.NumCPU()),
-		registry: cfg.Registry, adapters: cfg.Adapters, bg: cfg.Background, callTimeout: cfg.ModelTestTimeout,
+		registry: cfg.Registry, backups: cfg.Backups, adapters: cfg.Adapters, bg: cfg.Background, callTimeout: cfg.ModelTestTimeout,
 		benches: benchmarks{runs: map[string]*benchRun{}}}, nil
 }
 

@@ -80,3 +80,71 @@ func optString(s string) *string {
 	}
 	return &s
 }
+
+func backupOut(b *transfer.BackupInfo) (apigen.Backup, error) {
+	// The manifest's own JSON is the contract; pass it through.
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return apigen.Backup{}, err
+	}
+	var out apigen.Backup
+	err = json.Unmarshal(raw, &out)
+	return out, err
+}
+
+func (h *handlers) ListBackups(ctx context.Context, _ apigen.ListBackupsRequestObject) (apigen.ListBackupsResponseObject, error) {
+	list, err := h.ctl.ListBackups(ctx, actorFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := apigen.ListBackups200JSONResponse{Items: make([]apigen.Backup, 0, len(list))}
+	for i := range list {
+		b, err := backupOut(&list[i])
+		if err != nil {
+			return nil, err
+		}
+		out.Items = append(out.Items, b)
+	}
+	return out, nil
+}
+
+func (h *handlers) CreateBackup(ctx context.Context, _ apigen.CreateBackupRequestObject) (apigen.CreateBackupResponseObject, error) {
+	info, err := h.ctl.CreateBackup(ctx, actorFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	b, err := backupOut(info)
+	if err != nil {
+		return nil, err
+	}
+	return apigen.CreateBackup201JSONResponse(b), nil
+}
+
+func (h *handlers) DownloadBackup(ctx context.Context, req apigen.DownloadBackupRequestObject) (apigen.DownloadBackupResponseObject, error) {
+	f, err := h.ctl.OpenBackup(ctx, actorFrom(ctx), req.Name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return apigen.DownloadBackup200ApplicationgzipResponse{Body: f, ContentLength: fi.Size()}, nil
+}
+
+func (h *handlers) RestoreBackup(ctx context.Context, req apigen.RestoreBackupRequestObject) (apigen.RestoreBackupResponseObject, error) {
+	restored, undo, err := h.ctl.RestoreBackup(ctx, actorFrom(ctx), req.Name)
+	if err != nil {
+		return nil, err
+	}
+	r, err := backupOut(restored)
+	if err != nil {
+		return nil, err
+	}
+	u, err := backupOut(undo)
+	if err != nil {
+		return nil, err
+	}
+	return apigen.RestoreBackup200JSONResponse{Restored: r, Undo: u}, nil
+}

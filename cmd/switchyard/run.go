@@ -46,12 +46,15 @@ const usage = `Usage: switchyard <command> [flags]
 
 Commands:
   serve                     start the control plane and gateway (the default)
-  migrate up|down|status    apply, roll back (down rolls back one; down -to N to version N, 0 for all) or list migrations
+  migrate up|down|status    apply (after a pre-migrate backup; -no-backup skips it), roll back (down rolls back one;
+                            down -to N to version N, 0 for all) or list migrations
   keys status|rotate        show how many secrets each data key protects, or rotate to a new data key
   export [-o FILE]          write providers, models, templates and connections as one document
                             (--format yaml, --provider SLUG, --template SLUG, --passphrase-file FILE, --schema)
   import FILE [--apply]     plan (and with --apply, apply) a document: --on-conflict skip|overwrite|rename,
                             --passphrase-file FILE (or SWITCHYARD_EXPORT_PASSPHRASE for both)
+  backup [-o FILE]          take a backup of the whole database into SWITCHYARD_BACKUP_DIR (or FILE)
+  restore -yes FILE         restore a backup, after taking a pre-restore backup that undoes it
   version                   print the version
 
 Run "switchyard <command> -h" for the settings every command takes.
@@ -72,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "serve", "migrate", "keys", "export", "import":
+	case "serve", "migrate", "keys", "export", "import", "backup", "restore":
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
@@ -84,6 +87,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmdArgs, args = splitFlags(fs, args)
 	case "import":
 		fs, _, _, _ := importFlags()
+		cmdArgs, args = splitFlags(fs, args)
+	case "backup":
+		fs, _ := backupFlags()
+		cmdArgs, args = splitFlags(fs, args)
+	case "restore":
+		fs, _ := restoreFlags()
 		cmdArgs, args = splitFlags(fs, args)
 	}
 	cfg, rest, err := config.Load(args, getenv)
@@ -107,6 +116,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exportCmd(ctx, cfg, log, append(cmdArgs, rest...), getenv, stdout)
 	case "import":
 		return importCmd(ctx, cfg, log, append(cmdArgs, rest...), getenv, stdout)
+	case "backup":
+		return backupCmd(ctx, cfg, log, append(cmdArgs, rest...), stdout)
+	case "restore":
+		return restoreCmd(ctx, cfg, log, append(cmdArgs, rest...), stdout)
 	default:
 		return keysCmd(ctx, cfg, log, rest, stdout)
 	}
@@ -192,7 +205,16 @@ func migrateCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args 
 	defer db.Close()
 	switch args[0] {
 	case "up":
-		n, err := db.MigrateUp(ctx)
+		fs := flag.NewFlagSet("migrate up", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		noBackup := fs.Bool("no-backup", false, "do not take a pre-migrate backup")
+		if err := fs.Parse(args[1:]); err != nil {
+			return usageError{"migrate up: " + err.Error() + "; use migrate up [-no-backup]"}
+		}
+		n, info, err := migrateUp(ctx, cfg, db, log, !*noBackup)
+		if info != nil {
+			fmt.Fprintf(stdout, "took backup %s in %s first\n", info.Name, cfg.BackupDir)
+		}
 		if err != nil {
 			return err
 		}

@@ -41,10 +41,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			log.Error("closing the database", "error", err)
 		}
 	}()
-	if n, err := db.MigrateUp(ctx); err != nil {
+	if n, backup, err := migrateUp(ctx, cfg, db, log, true); err != nil {
 		return err
 	} else if n > 0 {
-		log.Info("database migrated", "applied", n, "dialect", db.Dialect())
+		args := []any{"applied", n, "dialect", db.Dialect()}
+		if backup != nil {
+			args = append(args, "backup_before", backup.Name)
+		}
+		log.Info("database migrated", args...)
 	}
 	mk, err := loadMasterKey(cfg, log)
 	if err != nil {
@@ -91,8 +95,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if err := reg.Reload(ctx, "start-up"); err != nil {
 		return fmt.Errorf("load the registry: %w", err)
 	}
+	backups := newBackups(cfg, db, log)
 	ctl, err := control.New(control.Config{Store: reg.Track(db), Catalog: cat, Logger: log, Tester: tester, Registry: reg,
-		Background: bg, Adapters: func(p *switchyard.Provider, cred switchyard.Credential) (provider.Adapter, error) {
+		Backups: backups, Background: bg, Adapters: func(p *switchyard.Provider, cred switchyard.Credential) (provider.Adapter, error) {
 			return adapters.New(p, cred, nil)
 		}})
 	if err != nil {
@@ -116,6 +121,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 
 	go ctl.PruneSessions(bg, 10*time.Minute)
 	go reg.Watch(bg, db, db.Listen, 5*time.Second)
+	if cfg.BackupInterval > 0 {
+		go backups.Run(bg, cfg.BackupInterval, nil)
+	}
 
 	var ready atomic.Bool
 	// Usage is recorded off the request path, in batches; whatever is

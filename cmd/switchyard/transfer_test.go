@@ -78,3 +78,69 @@ func TestExportImportCommands(t *testing.T) {
 		t.Fatalf("schema: %.200s", out)
 	}
 }
+
+// switchyard backup and restore, and the backup migrate up takes first.
+func TestBackupRestoreAndMigrateCommands(t *testing.T) {
+	const adminToken = "syt_backup-cli-admin-token-0123456789ab"
+	dir := t.TempDir()
+	environ := map[string]string{"SWITCHYARD_DATA_DIR": dir, "SWITCHYARD_ADMIN_TOKEN": adminToken}
+	addr, _, stop := startServe(t, environ)
+	p := api(t, addr, adminToken, "POST", "/providers", map[string]any{"name": "Before", "slug": "kept", "protocol": "openai",
+		"base_url": "https://api.openai.com/v1", "credentials": []map[string]any{{"name": "k", "method": "api_key", "secrets": map[string]any{"api_key": "sk-cli-backup-0123456789abcdef"}}}})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	cli := func(args ...string) (string, error) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), args, env(map[string]string{"SWITCHYARD_DATA_DIR": dir}), &out, &errOut)
+		return out.String() + errOut.String(), err
+	}
+	file := filepath.Join(t.TempDir(), "b.tar.gz")
+	if out, err := cli("backup", "-o", file); err != nil || !strings.Contains(out, "backup written to") {
+		t.Fatalf("backup: %v %s", err, out)
+	}
+	if out, err := cli("backup"); err != nil || !strings.Contains(out, "-manual.tar.gz") {
+		t.Fatalf("backup to the directory: %v %s", err, out)
+	}
+	// Change the provider, then restore.
+	addr, _, stop = startServe(t, environ)
+	api(t, addr, adminToken, "PATCH", "/providers/"+p["id"].(string), map[string]any{"name": "After"})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli("restore", file); exitCode(err) != 2 {
+		t.Fatalf("restore without -yes: %v", err)
+	}
+	out, err := cli("restore", "-yes", file)
+	if err != nil || !strings.Contains(out, "to undo, restore switchyard-") {
+		t.Fatalf("restore: %v %s", err, out)
+	}
+	addr, _, stop = startServe(t, environ)
+	if got := api(t, addr, adminToken, "GET", "/providers/"+p["id"].(string), nil); got["name"] != "Before" {
+		t.Fatalf("after restore the provider is named %v", got["name"])
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Upgrading a database that has a schema takes a backup first.
+	if out, err := cli("migrate", "down"); err != nil {
+		t.Fatalf("migrate down: %v %s", err, out)
+	}
+	out, err = cli("migrate", "up")
+	if err != nil || !strings.Contains(out, "-pre-migrate.tar.gz") || !strings.Contains(out, "applied 1 migration") {
+		t.Fatalf("migrate up: %v %s", err, out)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "backups"))
+	kinds := map[string]bool{}
+	for _, e := range entries {
+		for _, k := range []string{"manual", "pre-restore", "pre-migrate"} {
+			if strings.HasSuffix(e.Name(), "-"+k+".tar.gz") {
+				kinds[k] = true
+			}
+		}
+	}
+	if len(kinds) != 3 {
+		t.Fatalf("backup directory holds %v", entries)
+	}
+}
