@@ -36,13 +36,14 @@ fmt-check: ## fail when gofmt would change a file
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 generate: ## regenerate generated code: the API server types, and the catalog data when ../shared/reference is present
-	$(GO) generate ./api
+	$(GO) generate ./api ./config
 	@if [ -f ../shared/reference/models-dev-providers.json ]; then $(GO) generate ./catalog; \
 	else echo "generate: ../shared/reference not present; catalog data left as it is"; fi
 
 check-generated: generate ## fail when generated files differ from what is committed
-	@git diff --exit-code -- httpapi/apigen catalog/templates >/dev/null || \
-		{ git diff --stat -- httpapi/apigen catalog/templates; echo "generated files are stale: run make generate and commit"; exit 1; }
+	@git diff --exit-code -- httpapi/apigen catalog/templates docs/configuration.md >/dev/null && \
+		test -z "$$(git status --porcelain -- docs/configuration.md)" || \
+		{ git status --short -- httpapi/apigen catalog/templates docs/configuration.md; echo "generated files are stale: run make generate and commit"; exit 1; }
 
 bench: ## store benchmarks (see docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./sqlstore/

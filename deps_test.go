@@ -23,6 +23,7 @@ func TestDependencyRules(t *testing.T) {
 	rule := func(pkg string, deps ...string) { allowed[pkg] = deps }
 	rule(mod)
 	rule(mod + "/config")
+	rule(mod+"/config/internal/refgen", mod+"/config")
 	rule(mod + "/secret")
 	rule(mod+"/catalog", mod)
 	rule(mod+"/sqlstore", mod, mod+"/secret")
