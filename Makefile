@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: help run build web test fuzz vet fmt-check generate check-generated bench bench-gateway clean
+.PHONY: help run build web release test fuzz vet fmt-check generate check-generated bench bench-gateway clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -62,5 +62,15 @@ bench-gateway: ## gateway overhead against a bare proxy, then the gateway's micr
 	python3 bench/summarize.py bench/results/$(BENCH_PHASE)
 	$(GO) test -run '^$$' -bench . -benchmem ./gateway/
 
+PLATFORMS ?= linux/amd64 linux/arm64 darwin/arm64
+release: web ## static binaries for PLATFORMS into dist/, with version information and SHA256SUMS
+	@mkdir -p dist
+	@for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; out=dist/switchyard-$(VERSION)-$$os-$$arch; \
+		echo "build $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out ./cmd/switchyard || exit 1; \
+	done
+	cd dist && sha256sum switchyard-$(VERSION)-* > SHA256SUMS
+
 clean: ## remove build output
-	rm -rf bin
+	rm -rf bin dist

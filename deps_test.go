@@ -24,6 +24,7 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod)
 	rule(mod + "/config")
 	rule(mod+"/config/internal/refgen", mod+"/config")
+	rule(mod + "/deploy")
 	rule(mod + "/secret")
 	rule(mod+"/catalog", mod)
 	rule(mod+"/sqlstore", mod, mod+"/secret")
