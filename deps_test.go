@@ -51,6 +51,7 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod+"/metrics", mod+"/registry")
 	rule(mod+"/provider/gemini", mod, mod+"/provider")
 	rule(mod+"/analytics", mod)
+	rule(mod + "/web")
 	rule(mod+"/provider/protocols", mod, mod+"/provider", mod+"/provider/anthropic", mod+"/provider/azure",
 		mod+"/provider/bedrock", mod+"/provider/gemini", mod+"/provider/ollama", mod+"/provider/openai", mod+"/provider/tokenauth")
 	seen := 0

@@ -34,6 +34,11 @@ func routes(cfg Config, spec *Spec) http.Handler {
 		// shape (OpenAI's) and limits.
 		r.Handle("/v1/*", cfg.Gateway)
 	}
+	if cfg.Web != nil {
+		// Everything else is the dashboard's; it answers 404 itself under
+		// the prefixes above, so they never get the app's page.
+		r.Handle("/*", cfg.Web)
+	}
 	if cfg.Control == nil {
 		return r
 	}

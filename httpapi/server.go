@@ -46,6 +46,9 @@ type Config struct {
 	Gateway http.Handler
 	// Metrics serves Prometheus metrics at /metrics; nil leaves it out.
 	Metrics http.Handler
+	// Web serves the dashboard at / and every path no other route takes
+	// (the app routes in the browser); nil leaves it out.
+	Web http.Handler
 }
 
 // NewServer returns the HTTP handler of the whole service.

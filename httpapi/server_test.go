@@ -68,3 +68,29 @@ func TestProbes(t *testing.T) {
 		t.Fatalf("POST /healthz = %d, want 405", rec.Code)
 	}
 }
+
+// TestDashboardTakesOnlyUnroutedPaths mounts a dashboard and checks that it
+// gets the paths no other route serves, and none of theirs.
+func TestDashboardTakesOnlyUnroutedPaths(t *testing.T) {
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("dashboard")) })
+	gw := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("gateway")) })
+	h, err := httpapi.NewServer(httpapi.Config{DB: pinger{}, Gateway: gw, Web: app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/":                     "dashboard",
+		"/providers":            "dashboard",
+		"/providers/abc/models": "dashboard",
+		"/healthz":              `"status":"ok"`,
+		"/v1/models":            "gateway",
+		"/docs":                 "<html",
+		"/api/v1/openapi.json":  `"openapi"`,
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("GET %s = %d %.80q, want %q", path, rec.Code, rec.Body.String(), want)
+		}
+	}
+}

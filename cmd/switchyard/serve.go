@@ -24,6 +24,7 @@ import (
 	"github.com/switchyard/switchyard/provider"
 	"github.com/switchyard/switchyard/provider/protocols"
 	"github.com/switchyard/switchyard/registry"
+	"github.com/switchyard/switchyard/web"
 )
 
 // serve runs the control plane until ctx is cancelled, then shuts down
@@ -149,7 +150,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	gw := gateway.New(gateway.Config{Registry: reg, Logger: log, Record: usage.Record, Spend: db})
 	handler, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load, Control: ctl, Gateway: gw,
 		Metrics:      metrics.Handler(metrics.Config{Usage: usage, Registry: reg}),
-		MaxBodyBytes: cfg.MaxBodyBytes, SecureCookies: cfg.TLS()})
+		MaxBodyBytes: cfg.MaxBodyBytes, SecureCookies: cfg.TLS(), Web: web.Handler()})
 	if err != nil {
 		return err
 	}
