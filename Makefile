@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: help run build web release test fuzz vet fmt-check generate check-generated bench bench-gateway clean
+.PHONY: help run build web web-test release test fuzz vet fmt-check generate check-generated bench bench-gateway clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -17,10 +17,18 @@ run: build ## build (web UI included when web/ exists) and start on the embedded
 build: web ## build the binary into bin/
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/switchyard
 
-web: ## build the web UI when web/ exists
-	@if [ -f web/package.json ]; then cd web && npm ci && npm run build; fi
+# npm ci runs again only when the lock file changes.
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci
+	@touch $@
 
-test: fmt-check vet check-generated ## run every test (PostgreSQL ones when SWITCHYARD_TEST_POSTGRES_URL is set), then the fuzzers briefly
+web: web/node_modules/.installed ## build the dashboard into web/dist (embedded by go build)
+	cd web && npm run build
+
+web-test: web/node_modules/.installed ## the dashboard's component tests (Vitest)
+	cd web && npm test
+
+test: web fmt-check vet check-generated web-test ## run every test (PostgreSQL ones when SWITCHYARD_TEST_POSTGRES_URL is set; the browser ones need /usr/bin/chromium), then the fuzzers briefly
 	$(GO) test -count=1 ./...
 	$(MAKE) fuzz
 
@@ -35,15 +43,16 @@ fmt-check: ## fail when gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-generate: ## regenerate generated code: the API server types, and the catalog data when ../shared/reference is present
+generate: web/node_modules/.installed ## regenerate generated code: the API server and dashboard types, the settings reference, and the catalog data when ../shared/reference is present
 	$(GO) generate ./api ./config
+	cd web && npm run --silent generate
 	@if [ -f ../shared/reference/models-dev-providers.json ]; then $(GO) generate ./catalog; \
 	else echo "generate: ../shared/reference not present; catalog data left as it is"; fi
 
 check-generated: generate ## fail when generated files differ from what is committed
-	@git diff --exit-code -- httpapi/apigen catalog/templates docs/configuration.md >/dev/null && \
+	@git diff --exit-code -- httpapi/apigen catalog/templates docs/configuration.md web/src/api/schema.d.ts >/dev/null && \
 		test -z "$$(git status --porcelain -- docs/configuration.md)" || \
-		{ git status --short -- httpapi/apigen catalog/templates docs/configuration.md; echo "generated files are stale: run make generate and commit"; exit 1; }
+		{ git status --short -- httpapi/apigen catalog/templates docs/configuration.md web/src/api/schema.d.ts; echo "generated files are stale: run make generate and commit"; exit 1; }
 
 bench: ## store benchmarks (see docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./sqlstore/
@@ -73,4 +82,5 @@ release: web ## static binaries for PLATFORMS into dist/, with version informati
 	cd dist && sha256sum switchyard-$(VERSION)-* > SHA256SUMS
 
 clean: ## remove build output
-	rm -rf bin dist
+	rm -rf bin dist web/node_modules web/test-results
+	find web/dist -mindepth 1 ! -name .gitkeep -delete 2>/dev/null || true

@@ -1,0 +1,87 @@
+import { lazy, Suspense, type ReactNode } from "react";
+import { MantineProvider, createTheme, localStorageColorSchemeManager } from "@mantine/core";
+import { Notifications } from "@mantine/notifications";
+import "@mantine/notifications/styles.css";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from "react-router";
+import type { Api } from "./api/client";
+import { SessionProvider, useSession } from "./session";
+import { Shell } from "./components/Shell";
+import { Loading } from "./components/States";
+import { LoginPage } from "./pages/Login";
+
+// Each screen is its own chunk: the first load carries only the shell and
+// the login page.
+const ProvidersPage = lazy(() => import("./pages/Providers"));
+const ProviderDetailPage = lazy(() => import("./pages/ProviderDetail"));
+const WizardPage = lazy(() => import("./wizard/Wizard"));
+const ConnectionsPage = lazy(() => import("./pages/Connections"));
+const UsersPage = lazy(() => import("./pages/Users"));
+const NotFoundPage = lazy(() => import("./pages/NotFound"));
+const AdminOnlyPage = lazy(() => import("./pages/AdminOnly"));
+
+const theme = createTheme({ primaryColor: "indigo", defaultRadius: "md" });
+const colorSchemeManager = localStorageColorSchemeManager({ key: "switchyard-color-scheme" });
+
+export function makeQueryClient() {
+  return new QueryClient({
+    defaultOptions: {
+      queries: { retry: false, refetchOnWindowFocus: false, staleTime: 5_000 },
+    },
+  });
+}
+
+/** App is the dashboard: theme, data cache, session and routes. */
+export function App({ api, queryClient = makeQueryClient() }: { api: Api; queryClient?: QueryClient }) {
+  return (
+    <MantineProvider theme={theme} defaultColorScheme="auto" colorSchemeManager={colorSchemeManager}>
+      <Notifications position="top-right" />
+      <QueryClientProvider client={queryClient}>
+        <SessionProvider api={api}>
+          <BrowserRouter>
+            <AppRoutes />
+          </BrowserRouter>
+        </SessionProvider>
+      </QueryClientProvider>
+    </MantineProvider>
+  );
+}
+
+function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route element={<RequireLogin />}>
+        <Route path="/" element={<Navigate to="/providers" replace />} />
+        <Route path="/providers" element={<ProvidersPage />} />
+        <Route path="/providers/new" element={<AdminOnly><WizardPage /></AdminOnly>} />
+        <Route path="/providers/:id" element={<ProviderDetailPage />} />
+        <Route path="/connections" element={<ConnectionsPage />} />
+        <Route path="/users" element={<AdminOnly><UsersPage /></AdminOnly>} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}
+
+function RequireLogin() {
+  const { user } = useSession();
+  const loc = useLocation();
+  if (user === undefined) return <Loading label="Loading your session" />;
+  if (user === null) {
+    const next = loc.pathname + loc.search;
+    return <Navigate to={`/login${next !== "/" ? `?next=${encodeURIComponent(next)}` : ""}`} replace />;
+  }
+  return (
+    <Shell>
+      <Suspense fallback={<Loading label="Loading" />}>
+        <Outlet />
+      </Suspense>
+    </Shell>
+  );
+}
+
+function AdminOnly({ children }: { children: ReactNode }) {
+  const { isAdmin } = useSession();
+  return isAdmin ? <>{children}</> : <AdminOnlyPage />;
+}

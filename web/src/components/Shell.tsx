@@ -1,0 +1,85 @@
+import type { ReactNode } from "react";
+import { ActionIcon, AppShell, Badge, Burger, Button, Group, NavLink, Text, Title, Tooltip, useComputedColorScheme, useMantineColorScheme } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import { NavLink as RouterLink, useLocation, useNavigate } from "react-router";
+import { useSession } from "../session";
+
+interface Item {
+  to: string;
+  label: string;
+  admin?: boolean;
+}
+
+const items: Item[] = [
+  { to: "/providers", label: "Providers" },
+  { to: "/providers/new", label: "Add provider", admin: true },
+  { to: "/connections", label: "Connections" },
+  { to: "/users", label: "Users", admin: true },
+];
+
+/** ThemeToggle switches between the light and dark themes. */
+export function ThemeToggle() {
+  const { setColorScheme } = useMantineColorScheme();
+  const scheme = useComputedColorScheme("light");
+  const next = scheme === "dark" ? "light" : "dark";
+  return (
+    <Tooltip label={`Switch to the ${next} theme`}>
+      <ActionIcon variant="default" size="lg" aria-label={`Switch to the ${next} theme`} onClick={() => setColorScheme(next)}>
+        <span aria-hidden>{scheme === "dark" ? "☀" : "☾"}</span>
+      </ActionIcon>
+    </Tooltip>
+  );
+}
+
+/** Shell is the frame of every screen after login: header, navigation, content. */
+export function Shell({ children }: { children: ReactNode }) {
+  const [opened, { toggle, close }] = useDisclosure();
+  const { user, isAdmin, logout } = useSession();
+  const loc = useLocation();
+  const navigate = useNavigate();
+  const visible = items.filter((i) => !i.admin || isAdmin);
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: "sm", collapsed: { mobile: !opened } }} padding="lg">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Group gap="sm">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
+            <Title order={1} size="h4">Switchyard</Title>
+          </Group>
+          <Group gap="sm">
+            <Text size="sm" c="dimmed" data-testid="whoami">
+              {user?.username}
+            </Text>
+            <Badge variant="light" color={isAdmin ? "indigo" : "gray"}>{user?.role}</Badge>
+            <ThemeToggle />
+            <Button
+              variant="default"
+              size="xs"
+              onClick={async () => {
+                await logout();
+                navigate("/login");
+              }}
+            >
+              Log out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main">
+        <nav>
+          {visible.map((i) => (
+            <NavLink
+              key={i.to}
+              component={RouterLink}
+              to={i.to}
+              label={i.label}
+              onClick={close}
+              active={i.to === "/providers" ? loc.pathname === "/providers" || (/^\/providers\/(?!new)/.test(loc.pathname)) : loc.pathname.startsWith(i.to)}
+            />
+          ))}
+        </nav>
+      </AppShell.Navbar>
+      <AppShell.Main>{children}</AppShell.Main>
+    </AppShell>
+  );
+}
