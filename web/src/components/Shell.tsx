@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import { ActionIcon, AppShell, Badge, Burger, Button, Group, NavLink, Text, Title, Tooltip, useComputedColorScheme, useMantineColorScheme } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { NavLink as RouterLink, useLocation, useNavigate } from "react-router";
+import { Link, useLocation } from "react-router";
 import { useSession } from "../session";
 
 interface Item {
@@ -36,7 +36,6 @@ export function Shell({ children }: { children: ReactNode }) {
   const [opened, { toggle, close }] = useDisclosure();
   const { user, isAdmin, logout } = useSession();
   const loc = useLocation();
-  const navigate = useNavigate();
   const visible = items.filter((i) => !i.admin || isAdmin);
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: "sm", collapsed: { mobile: !opened } }} padding="lg">
@@ -57,7 +56,8 @@ export function Shell({ children }: { children: ReactNode }) {
               size="xs"
               onClick={async () => {
                 await logout();
-                navigate("/login");
+                // A fresh page: nothing of this session stays in memory.
+                window.location.assign("/login");
               }}
             >
               Log out
@@ -70,7 +70,7 @@ export function Shell({ children }: { children: ReactNode }) {
           {visible.map((i) => (
             <NavLink
               key={i.to}
-              component={RouterLink}
+              component={Link}
               to={i.to}
               label={i.label}
               onClick={close}

@@ -121,7 +121,7 @@ export function CreateConnectionForm({ providers, onCreated }: { providers: { va
     >
       <Stack>
         <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={missing ?? fe.name} data-autofocus />
-        <Select label="Provider" placeholder="Any enabled provider" clearable searchable data={providers} value={provider} onChange={setProvider} error={fe.provider_id} />
+        <Select label="Provider" placeholder="Choose a provider" clearable searchable data={providers} value={provider} onChange={setProvider} error={fe.provider_id} />
         <NumberInput label="Requests per minute" description="0 for no limit" min={0} value={rpm} onChange={setRpm} error={fe.rate_limit_rpm} />
         <NumberInput label="Budget (US$)" description="0 for none" min={0} decimalScale={2} value={budget} onChange={setBudget} error={fe.budget_usd} />
         <ProblemAlert error={create.error} shown={["name", "provider_id", "rate_limit_rpm", "budget_usd"]} title="Could not create the connection" />

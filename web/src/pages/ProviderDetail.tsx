@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import {
   Anchor, Badge, Button, Card, Checkbox, Group, Modal, NumberInput, PasswordInput, SimpleGrid, Stack, Switch, Table, Text, TextInput, Title,
 } from "@mantine/core";
-import { notifications } from "@mantine/notifications";
+import { notify } from "../components/notify";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { ApiError, fieldErrors, unwrap, type Model, type Provider, type Schemas } from "../api/client";
@@ -57,7 +57,7 @@ function Header({ p, admin }: { p: Provider; admin: boolean }) {
     mutationFn: async () => unwrap(await api.DELETE("/providers/{id}", { params: { path: { id: p.id }, header: { "If-Match": etag(p.version) } } })),
     onSuccess: () => {
       qc.invalidateQueries({ queryKey: ["providers"] });
-      notifications.show({ color: "green", message: `${p.name} deleted` });
+      notify("green", `${p.name} deleted`);
       navigate("/providers");
     },
   });
@@ -178,7 +178,7 @@ function Settings({ p }: { p: Provider }) {
       setEditing({});
       qc.setQueryData(["provider", p.id], np);
       qc.invalidateQueries({ queryKey: ["providers"] });
-      notifications.show({ color: "green", message: "Settings saved" });
+      notify("green", "Settings saved");
     },
   });
   const fe = save.error instanceof ApiError ? fieldErrors(save.error.problem) : {};
@@ -253,7 +253,7 @@ function Models({ p, admin }: { p: Provider; admin: boolean }) {
   const del = useMutation({
     mutationFn: async (m: Model) => unwrap(await api.DELETE("/models/{id}", { params: { path: { id: m.id }, header: { "If-Match": etag(m.version) } } })),
     onSuccess: (_, m) => {
-      notifications.show({ color: "green", message: `${m.upstream_id} deleted` });
+      notify("green", `${m.upstream_id} deleted`);
       qc.invalidateQueries({ queryKey: ["models", p.id] });
     },
   });
@@ -400,7 +400,7 @@ function AddModel({ providerId, opened, onClose }: { providerId: string; opened:
         <AddModelForm
           providerId={providerId}
           onDone={(m) => {
-            notifications.show({ color: "green", message: `${m.upstream_id} added` });
+            notify("green", `${m.upstream_id} added`);
             qc.invalidateQueries({ queryKey: ["models", providerId] });
             onClose();
           }}
@@ -423,7 +423,7 @@ function Discover({ providerId, onClose }: { providerId: string; onClose(): void
   const imp = useMutation({
     mutationFn: async () => unwrap(await api.POST("/providers/{id}/discover-models/import", { params: { path: { id: providerId } }, body: { upstream_ids: chosen } })),
     onSuccess: (r) => {
-      notifications.show({ color: "green", message: `${r.created?.length ?? 0} model(s) added` });
+      notify("green", `${r.created?.length ?? 0} model${r.created?.length === 1 ? "" : "s"} added`);
       qc.invalidateQueries({ queryKey: ["models", providerId] });
       onClose();
     },

@@ -1,7 +1,7 @@
 import { useMemo, useState } from "react";
 import { Anchor, Button, Checkbox, Group, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { notifications } from "@mantine/notifications";
+import { notify } from "../components/notify";
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { unwrap, type Provider, type Schemas } from "../api/client";
@@ -61,12 +61,12 @@ export default function ProvidersPage() {
       return { done: ids.length - failed.length, failed };
     },
     onSuccess: ({ done, failed }, enable) => {
-      notifications.show({
-        color: failed.length ? "red" : "green",
-        title: `${done} provider${done === 1 ? "" : "s"} ${enable ? "enabled" : "disabled"}`,
-        message: failed.length ? failed.join("\n") : "The gateway picks up the change at once.",
-        autoClose: failed.length ? false : 4000,
-      });
+      notify(
+        failed.length ? "red" : "green",
+        failed.length ? failed.join("\n") : "The gateway picks up the change at once.",
+        `${done} provider${done === 1 ? "" : "s"} ${enable ? "enabled" : "disabled"}`,
+        failed.length ? false : 4000,
+      );
       setSelected(new Set());
       qc.invalidateQueries({ queryKey: ["providers"] });
     },

@@ -4,6 +4,7 @@ import { azure, compatible } from "./fixtures";
 import { checkParam, paramFields } from "./schema";
 
 const run = (...actions: Action[]) => actions.reduce(reducer, initialState);
+const from = (s: WizardState, ...actions: Action[]) => actions.reduce(reducer, s);
 
 describe("wizard state", () => {
   it("keeps every input going back and forth", () => {
@@ -15,14 +16,14 @@ describe("wizard state", () => {
       { type: "secret", name: "api_key", value: "sk-typed" },
     );
     expect(s.step).toBe(2);
-    s = [{ type: "back" }, { type: "back" }, { type: "next" }, { type: "next" }].reduce(reducer, s);
+    s = from(s, { type: "back" }, { type: "back" }, { type: "next" }, { type: "next" });
     expect(s.step).toBe(2);
     expect(s.params).toEqual({ api_version: "2024-10-21", resource: "contoso-eu" });
     expect(s.secrets.api_key).toBe("sk-typed");
     expect(s.name).toBe("Azure EU");
     expect(s.slug).toBe("azure-eu");
     // Choosing the same template again from the gallery keeps it all too.
-    s = [{ type: "goto", step: 0 }, { type: "template", template: azure }].reduce(reducer, s) as WizardState;
+    s = from(s, { type: "goto", step: 0 }, { type: "template", template: azure });
     expect(s.step).toBe(1);
     expect(s.params.resource).toBe("contoso-eu");
     expect(s.secrets.api_key).toBe("sk-typed");
@@ -49,7 +50,7 @@ describe("wizard state", () => {
       slug: "Slug is required",
       "params.resource": "does not have the expected form, such as my-openai-resource",
     });
-    s = [{ type: "field", field: "name", value: "Azure" }, { type: "param", name: "resource", value: "contoso" }, { type: "next" }].reduce(reducer, s) as WizardState;
+    s = from(s, { type: "field", field: "name", value: "Azure" }, { type: "param", name: "resource", value: "contoso" }, { type: "next" });
     expect(s.step).toBe(2);
     expect(s.showErrors).toBe(false);
     s = reducer(s, { type: "next" });

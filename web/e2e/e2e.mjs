@@ -1,0 +1,214 @@
+// End-to-end walk through the dashboard in headless Chromium (Debian's
+// /usr/bin/chromium driven by playwright-core; nothing is downloaded).
+// Run by cmd/switchyard/web_e2e_test.go, which starts switchyard serve and a
+// fake upstream and passes them in the environment:
+//   BASE_URL, UPSTREAM_URL, UPSTREAM_KEY, ADMIN_USER, ADMIN_PASSWORD,
+//   USER_USER, USER_PASSWORD, SCREENSHOTS (a directory), CHROMIUM.
+import { chromium } from "playwright-core";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set`);
+  return v;
+};
+const base = env("BASE_URL");
+const shots = env("SCREENSHOTS");
+mkdirSync(shots, { recursive: true });
+rmSync(join(shots, "failure.png"), { force: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+});
+const problems = [];
+let step = "start";
+let page;
+const log = (msg) => console.log(`e2e: ${msg}`);
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "light" });
+  page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    // Refused API calls (a wrong password, a field error) are part of the
+    // walk and shown by the app; anything else logged as an error is not.
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) problems.push(`console error: ${m.text()}`);
+  });
+  const shot = async (name) => {
+    // Notifications would cover the screen's corner: dismiss them first.
+    for (const b of await page.getByRole("button", { name: "Dismiss notification" }).all()) await b.click().catch(() => {});
+    await page.getByRole("button", { name: "Dismiss notification" }).first().waitFor({ state: "detached", timeout: 2000 }).catch(() => {});
+    await page.screenshot({ path: join(shots, `${name}.png`) });
+  };
+  const expectVisible = async (locator, what) => {
+    try {
+      await locator.first().waitFor({ state: "visible" });
+    } catch (e) {
+      throw new Error(`${what} is not visible: ${e.message.split("\n")[0]}`);
+    }
+  };
+
+  step = "first load";
+  const t0 = Date.now();
+  await page.goto(base + "/");
+  await expectVisible(page.getByRole("button", { name: "Log in" }), "the login form");
+  log(`login form interactive after ${Date.now() - t0} ms`);
+  if (!page.url().includes("/login")) throw new Error(`not sent to the login page: ${page.url()}`);
+  await shot("login");
+
+  step = "wrong password";
+  await page.getByRole("textbox", { name: "Username", exact: true }).fill(env("ADMIN_USER"));
+  await page.getByRole("textbox", { name: "Password", exact: true }).fill("not the password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expectVisible(page.getByRole("alert").filter({ hasText: "Could not log in" }), "the login problem");
+
+  step = "log in as admin";
+  await page.getByRole("textbox", { name: "Password", exact: true }).fill(env("ADMIN_PASSWORD"));
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expectVisible(page.getByRole("heading", { name: "Providers" }), "the providers list");
+  await expectVisible(page.getByRole("table", { name: "Providers" }), "the providers table");
+  await shot("providers");
+
+  step = "wizard: template";
+  await page.getByRole("link", { name: "Add provider" }).first().click();
+  await expectVisible(page.getByRole("heading", { name: "Add a provider" }), "the wizard");
+  await expectVisible(page.getByRole("button", { name: "Use the Azure OpenAI template" }), "the template gallery");
+  await shot("wizard-templates");
+  await page.getByLabel("Search templates").fill("compatible");
+  await page.getByRole("button", { name: "Use the OpenAI-compatible endpoint template" }).click();
+
+  step = "wizard: parameters";
+  await page.getByRole("textbox", { name: "Name" }).fill("Local fake");
+  await page.getByRole("button", { name: "Next" }).click();
+  await expectVisible(page.getByText("Base URL is required"), "the inline validation message");
+  await page.getByRole("textbox", { name: "Base URL" }).fill(env("UPSTREAM_URL") + "/v1");
+  await shot("wizard-parameters");
+  await page.getByRole("button", { name: "Next" }).click();
+
+  step = "wizard: credentials (a wrong key)";
+  await page.getByRole("textbox", { name: "API key", exact: true }).fill("sk-wrong-key");
+  await page.getByRole("button", { name: "Next" }).click();
+  step = "wizard: connectivity fails with the wrong key";
+  await expectVisible(page.getByText(/^Failed: auth/), "the failed connectivity test");
+  await expectVisible(page.locator('[data-stage="auth"][data-status="failed"]'), "the failed auth stage");
+  await expectVisible(page.getByText(/^Hint: /), "the hint of the failed stage");
+  await shot("wizard-test-failed");
+
+  step = "wizard: fix the key";
+  await page.getByRole("button", { name: "Back" }).click();
+  await page.getByRole("textbox", { name: "API key", exact: true }).fill(env("UPSTREAM_KEY"));
+  await page.getByRole("button", { name: "Next" }).click();
+  step = "wizard: connectivity passes";
+  await expectVisible(page.getByText("Connection works"), "the passed connectivity test");
+  for (const s of ["dns", "tcp", "auth", "endpoint", "models"]) {
+    await expectVisible(page.locator(`[data-stage="${s}"][data-status="ok"]`), `stage ${s} ok`);
+  }
+  await shot("wizard-test-passed");
+  await page.getByRole("button", { name: "Next" }).click();
+  await expectVisible(page.getByText(/This template lists no models/), "the models step");
+  await page.getByRole("button", { name: "Next" }).click();
+  step = "wizard: review";
+  await expectVisible(page.getByRole("table", { name: "Review" }), "the review");
+  if ((await page.content()).includes(env("UPSTREAM_KEY"))) throw new Error("the review shows the API key");
+  await shot("wizard-review");
+  await page.getByRole("button", { name: "Save provider" }).click();
+
+  step = "discover and add models";
+  await expectVisible(page.getByRole("dialog", { name: "Models the provider lists" }), "the discovery dialog");
+  await page.getByRole("checkbox", { name: "Add gpt-4o-mini" }).check();
+  await page.getByRole("button", { name: "Add 1 model" }).click();
+  await expectVisible(page.locator('tr[data-model="gpt-4o-mini"]'), "the added model in the models table");
+
+  step = "add a model by hand, with a field error first";
+  await page.getByRole("button", { name: "Add model" }).click();
+  const dialog = page.getByRole("dialog", { name: "Add a model" });
+  await dialog.getByRole("button", { name: "Add model" }).click();
+  await expectVisible(dialog.getByText("Upstream model id is required"), "the add-model validation");
+  await dialog.getByRole("textbox", { name: "Upstream model id" }).fill("local-llama");
+  await dialog.getByRole("textbox", { name: "Input $ per 1M tokens" }).fill("0.5");
+  await dialog.getByRole("textbox", { name: "Output $ per 1M tokens" }).fill("1.5");
+  await dialog.getByRole("button", { name: "Add model" }).click();
+  await expectVisible(page.locator('tr[data-model="local-llama"]').getByText("$0.50 / $1.50"), "the hand-added model with its prices");
+
+  step = "provider detail: secrets masked, test connection";
+  const html = await page.content();
+  if (html.includes(env("UPSTREAM_KEY"))) throw new Error("the provider page shows the API key");
+  await expectVisible(page.getByText(/api_key/).first(), "the masked secret");
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await expectVisible(page.getByText("Connection works"), "the provider's connectivity test");
+  await shot("provider-detail");
+
+  step = "model test";
+  await page.getByRole("button", { name: "Test gpt-4o-mini" }).click();
+  await expectVisible(page.getByText("The model answered"), "the model test result");
+  await expectVisible(page.getByRole("table", { name: "Capability checks" }), "the capability checks");
+  await shot("model-test");
+  await page.getByRole("dialog").getByRole("button", { name: "Close" }).last().click();
+
+  step = "dark theme";
+  await page.getByRole("button", { name: "Switch to the dark theme" }).click();
+  await expectVisible(page.getByRole("button", { name: "Switch to the light theme" }), "the light-theme toggle");
+  const scheme = await page.evaluate(() => document.documentElement.getAttribute("data-mantine-color-scheme"));
+  if (scheme !== "dark") throw new Error(`color scheme is ${scheme} after switching to dark`);
+  await shot("provider-detail-dark");
+  await page.getByRole("button", { name: "Switch to the light theme" }).click();
+
+  step = "connections: create, key shown once";
+  await page.getByRole("link", { name: "Connections" }).click();
+  await page.getByRole("button", { name: "New connection" }).click();
+  const conn = page.getByRole("dialog", { name: "New connection" });
+  await conn.getByRole("textbox", { name: "Name" }).fill("e2e app");
+  await conn.getByRole("button", { name: "Create" }).click();
+  await expectVisible(conn.getByText(/name a provider/).first(), "the API's field error beside Provider");
+  await shot("connection-field-error");
+  await conn.getByLabel("Provider", { exact: true }).click();
+  await page.getByRole("option", { name: "Local fake" }).click();
+  await conn.getByRole("button", { name: "Create" }).click();
+  await expectVisible(page.getByTestId("new-key"), "the new gateway key");
+  const key = await page.getByTestId("new-key").textContent();
+  if (!key?.startsWith("sk-sy-")) throw new Error(`the shown key is ${key}`);
+  await page.getByRole("button", { name: "Done" }).click();
+  await expectVisible(page.getByRole("table", { name: "Connections" }).getByText("e2e app"), "the connection in the list");
+  if ((await page.content()).includes(key)) throw new Error("the key is still in the page after closing its dialog");
+
+  step = "log out";
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expectVisible(page.getByRole("button", { name: "Log in" }), "the login form after logging out");
+
+  step = "log in as a plain user";
+  await page.getByRole("textbox", { name: "Username", exact: true }).fill(env("USER_USER"));
+  await page.getByRole("textbox", { name: "Password", exact: true }).fill(env("USER_PASSWORD"));
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expectVisible(page.getByRole("heading", { name: "Providers" }), "the user's providers list");
+  await expectVisible(page.getByRole("link", { name: "Local fake" }), "the enabled provider, for the user");
+  const nav = page.getByRole("navigation", { name: "Main" });
+  for (const admin of ["Add provider", "Users"]) {
+    if (await nav.getByRole("link", { name: admin }).count()) throw new Error(`a plain user sees the ${admin} link`);
+  }
+  if (await page.getByRole("button", { name: "Add provider" }).count()) throw new Error("a plain user sees Add provider");
+  if (await page.getByRole("checkbox").count()) throw new Error("a plain user sees bulk selection");
+  await shot("user-providers");
+  await page.getByRole("link", { name: "Local fake" }).click();
+  await expectVisible(page.locator('tr[data-model="gpt-4o-mini"]'), "the models, for the user");
+  for (const admin of ["Test connection", "Add model", "Discover models", "Save settings"]) {
+    if (await page.getByRole("button", { name: admin }).count()) throw new Error(`a plain user sees ${admin}`);
+  }
+  for (const path of ["/providers/new", "/users"]) {
+    await page.goto(base + path);
+    await expectVisible(page.getByRole("heading", { name: "Admins only" }), `the admins-only page at ${path}`);
+  }
+  await shot("user-admin-only");
+
+  if (problems.length) throw new Error(`the browser reported:\n${problems.join("\n")}`);
+  log("all steps passed");
+} catch (e) {
+  console.error(`e2e failed at "${step}": ${e.message}`);
+  if (page) await page.screenshot({ path: join(shots, "failure.png") }).catch(() => {});
+  if (problems.length) console.error(problems.join("\n"));
+  await browser.close();
+  process.exit(1);
+}
+await browser.close();
