@@ -37,11 +37,11 @@ try {
     // walk and shown by the app; anything else logged as an error is not.
     if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) problems.push(`console error: ${m.text()}`);
   });
-  const shot = async (name) => {
+  const shot = async (name, fullPage = false) => {
     // Notifications would cover the screen's corner: dismiss them first.
     for (const b of await page.getByRole("button", { name: "Dismiss notification" }).all()) await b.click().catch(() => {});
     await page.getByRole("button", { name: "Dismiss notification" }).first().waitFor({ state: "detached", timeout: 2000 }).catch(() => {});
-    await page.screenshot({ path: join(shots, `${name}.png`) });
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
   };
   const expectVisible = async (locator, what) => {
     try {
@@ -139,7 +139,7 @@ try {
   await expectVisible(page.getByText(/api_key/).first(), "the masked secret");
   await page.getByRole("button", { name: "Test connection" }).click();
   await expectVisible(page.getByText("Connection works"), "the provider's connectivity test");
-  await shot("provider-detail");
+  await shot("provider-detail", true);
 
   step = "model test";
   await page.getByRole("button", { name: "Test gpt-4o-mini" }).click();
