@@ -27,6 +27,14 @@ export function SessionProvider({ api, children }: { api: Api; children: ReactNo
   );
 
   useEffect(() => {
+    api.onUnauthorized(() => {
+      qc.clear();
+      adopt(null);
+    });
+    return () => api.onUnauthorized(undefined);
+  }, [api, adopt, qc]);
+
+  useEffect(() => {
     let live = true;
     api.client.GET("/session").then(
       (res) => live && adopt(res.response.ok && res.data ? res.data : null),

@@ -17,6 +17,8 @@ const unsafe = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export interface Api {
   client: ReturnType<typeof createClient<paths>>;
   setCsrf(token: string | undefined): void;
+  /** onUnauthorized is called when the API answers 401 (the session ended). */
+  onUnauthorized(fn: (() => void) | undefined): void;
 }
 
 /**
@@ -26,6 +28,7 @@ export interface Api {
  */
 export function createApi(baseUrl = "/api/v1", fetchImpl?: typeof fetch): Api {
   let csrf: string | undefined;
+  let unauthorized: (() => void) | undefined;
   const client = createClient<paths>({
     baseUrl,
     credentials: "same-origin",
@@ -38,9 +41,15 @@ export function createApi(baseUrl = "/api/v1", fetchImpl?: typeof fetch): Api {
       }
       return request;
     },
+    onResponse({ request, response }) {
+      // A session that expired or was revoked: back to the login page.
+      // (Logging in and asking who is logged in answer 401 as part of their job.)
+      if (response.status === 401 && !new URL(request.url).pathname.endsWith("/session")) unauthorized?.();
+      return response;
+    },
   };
   client.use(withCsrf);
-  return { client, setCsrf: (t) => (csrf = t) };
+  return { client, setCsrf: (t) => (csrf = t), onUnauthorized: (fn) => (unauthorized = fn) };
 }
 
 /** ApiError carries the API's problem details to the screen that failed. */

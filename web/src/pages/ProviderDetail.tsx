@@ -498,7 +498,6 @@ function ModelTest({ model, onClose }: { model: Model; onClose(): void }) {
   });
   useEffect(() => {
     test.mutate();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [model.id]);
   const r = test.data;
   return (

@@ -127,7 +127,6 @@ export default function WizardPage() {
   // the current input (any change to parameters or credentials clears it).
   useEffect(() => {
     if (s.step === 3 && !s.test && !testReq.isPending) testReq.mutate();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [s.step]);
 
   return (
