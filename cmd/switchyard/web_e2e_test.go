@@ -20,8 +20,9 @@ import (
 // headless Chromium (web/e2e/e2e.mjs, with playwright-core): log in, create
 // a provider through the setup wizard against a fake upstream (the
 // connectivity test fails with a wrong key, then passes), add models, test
-// the connection and a model, create a connection, then log in as a plain
-// user and find no admin screen. Screenshots of the main screens go to
+// the connection, break the saved key and see the test fail, restore it,
+// test a model, create a connection, then log in as a plain user and find
+// no admin screen. Screenshots of the main screens go to
 // web/test-results/screenshots.
 //
 // It needs the dashboard built (make build), web/node_modules (npm ci) and

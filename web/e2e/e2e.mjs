@@ -137,8 +137,34 @@ try {
   const html = await page.content();
   if (html.includes(env("UPSTREAM_KEY"))) throw new Error("the provider page shows the API key");
   await expectVisible(page.getByText(/api_key/).first(), "the masked secret");
-  await page.getByRole("button", { name: "Test connection" }).click();
+  const testConnection = async () => {
+    const answered = page.waitForResponse((r) => r.request().method() === "POST" && /\/api\/v1\/providers\/[^/]+\/test$/.test(r.url()));
+    await page.getByRole("button", { name: "Test connection" }).click();
+    await answered;
+  };
+  await testConnection();
   await expectVisible(page.getByText("Connection works"), "the provider's connectivity test");
+
+  step = "replace the key with a broken one: the test fails";
+  const replaceKey = async (value) => {
+    await page.getByRole("button", { name: "Replace api_key of default" }).click();
+    await page.getByRole("textbox", { name: "New api_key", exact: true }).fill(value);
+    const saved = page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/api/v1/providers/"));
+    await page.getByRole("button", { name: "Save settings" }).click();
+    const res = await saved;
+    if (!res.ok()) throw new Error(`saving the settings answered ${res.status()}: ${await res.text()}`);
+    await expectVisible(page.getByRole("button", { name: "Replace api_key of default" }), "the masked key again");
+    if ((await page.content()).includes(value)) throw new Error("the replaced key is still in the page after saving");
+  };
+  await replaceKey("sk-broken-key-000000");
+  await testConnection();
+  await expectVisible(page.getByText(/^Failed: auth/), "the failed connectivity test after breaking the key");
+  await expectVisible(page.locator('[data-stage="auth"][data-status="failed"]'), "the failed auth stage");
+
+  step = "put the right key back: the test passes";
+  await replaceKey(env("UPSTREAM_KEY"));
+  await testConnection();
+  await expectVisible(page.getByText("Connection works"), "the connectivity test after fixing the key");
   await shot("provider-detail", true);
 
   step = "model test";
