@@ -1368,10 +1368,16 @@ export interface components {
             rate_limit_rpm: number;
             /** @description Tokens (in and out) per minute; 0 for no limit. */
             token_limit_tpm: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Monthly spending limit in US dollars (calendar month, UTC), counted from the models' prices; once spent, the gateway answers 429 insufficient_quota until the month ends. 0 for no limit.
+             */
             budget_usd: number;
             enabled: boolean;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The time of the connection's newest gateway request, as recorded with its usage (a few seconds behind).
+             */
             last_used_at?: string | null;
             /** Format: int64 */
             version: number;
@@ -1396,7 +1402,10 @@ export interface components {
             rate_limit_rpm?: number;
             /** @description Tokens (in and out) per minute; 0 for no limit. */
             token_limit_tpm?: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Monthly spending limit in US dollars (calendar month, UTC); 0 for no limit.
+             */
             budget_usd?: number;
             /** @description Default true. */
             enabled?: boolean;
@@ -1414,7 +1423,10 @@ export interface components {
             rate_limit_rpm?: number;
             /** @description Tokens (in and out) per minute; 0 for no limit. */
             token_limit_tpm?: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Monthly spending limit in US dollars (calendar month, UTC); 0 for no limit.
+             */
             budget_usd?: number;
             enabled?: boolean;
         };

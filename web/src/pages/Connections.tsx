@@ -42,7 +42,8 @@ export default function ConnectionsPage() {
                 <Table.Th>Provider</Table.Th>
                 <Table.Th>Key</Table.Th>
                 <Table.Th>Requests/min</Table.Th>
-                <Table.Th>Budget</Table.Th>
+                <Table.Th>Monthly budget</Table.Th>
+                <Table.Th>Last used</Table.Th>
                 <Table.Th>Enabled</Table.Th>
               </Table.Tr>
             </Table.Thead>
@@ -54,6 +55,7 @@ export default function ConnectionsPage() {
                   <Table.Td><Code>{c.key_prefix}</Code></Table.Td>
                   <Table.Td>{c.rate_limit_rpm || "no limit"}</Table.Td>
                   <Table.Td>{c.budget_usd ? `$${c.budget_usd}` : "none"}</Table.Td>
+                  <Table.Td>{c.last_used_at ? new Date(c.last_used_at).toLocaleString() : "never"}</Table.Td>
                   <Table.Td>{c.enabled ? "Yes" : "No"}</Table.Td>
                 </Table.Tr>
               ))}
@@ -123,7 +125,7 @@ export function CreateConnectionForm({ providers, onCreated }: { providers: { va
         <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={missing ?? fe.name} data-autofocus />
         <Select label="Provider" placeholder="Choose a provider" clearable searchable data={providers} value={provider} onChange={setProvider} error={fe.provider_id} />
         <NumberInput label="Requests per minute" description="0 for no limit" min={0} value={rpm} onChange={setRpm} error={fe.rate_limit_rpm} />
-        <NumberInput label="Budget (US$)" description="0 for none" min={0} decimalScale={2} value={budget} onChange={setBudget} error={fe.budget_usd} />
+        <NumberInput label="Monthly budget (US$)" description="Requests are refused once it is spent, until the month ends (UTC); 0 for none" min={0} decimalScale={2} value={budget} onChange={setBudget} error={fe.budget_usd} />
         <ProblemAlert error={create.error} shown={["name", "provider_id", "rate_limit_rpm", "budget_usd"]} title="Could not create the connection" />
         <Group justify="end">
           <Button type="submit" loading={create.isPending}>Create</Button>
