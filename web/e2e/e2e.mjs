@@ -65,9 +65,16 @@ try {
   await page.getByRole("button", { name: "Log in" }).click();
   await expectVisible(page.getByRole("alert").filter({ hasText: "Could not log in" }), "the login problem");
 
-  step = "log in as admin";
-  await page.getByRole("textbox", { name: "Password", exact: true }).fill(env("ADMIN_PASSWORD"));
-  await page.getByRole("button", { name: "Log in" }).click();
+  step = "log in as admin, with the keyboard only";
+  await page.getByRole("textbox", { name: "Username", exact: true }).focus();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(env("ADMIN_USER"));
+  await page.keyboard.press("Tab");
+  const focused = await page.evaluate(() => document.activeElement?.getAttribute("autocomplete"));
+  if (focused !== "current-password") throw new Error(`Tab from the username went to ${focused}, not the password`);
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(env("ADMIN_PASSWORD"));
+  await page.keyboard.press("Enter");
   await expectVisible(page.getByRole("heading", { name: "Providers" }), "the providers list");
   await expectVisible(page.getByRole("table", { name: "Providers" }), "the providers table");
   await shot("providers");
