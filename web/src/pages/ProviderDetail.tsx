@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import {
-  Anchor, Badge, Button, Card, Checkbox, Group, Modal, NumberInput, PasswordInput, SimpleGrid, Stack, Switch, Table, Text, TextInput, Title,
+  Alert, Anchor, Badge, Button, Card, Checkbox, Group, Modal, NumberInput, PasswordInput, SimpleGrid, Stack, Switch, Table, Text, TextInput, Title,
 } from "@mantine/core";
 import { notify } from "../components/notify";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -13,6 +13,15 @@ import { Stages } from "../components/Stages";
 import { authMethodNames } from "../wizard/auth";
 
 const etag = (v: number) => `"${v}"`;
+
+/** BulkError lists the operations of a refused batch that failed. */
+class BulkError extends Error {
+  failures: string[];
+  constructor(failures: string[]) {
+    super(failures.join("; "));
+    this.failures = failures;
+  }
+}
 
 /** ProviderDetailPage shows one provider: settings, connectivity, models. */
 export default function ProviderDetailPage() {
@@ -257,6 +266,35 @@ function Models({ p, admin }: { p: Provider; admin: boolean }) {
       qc.invalidateQueries({ queryKey: ["models", p.id] });
     },
   });
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [bulkFailures, setBulkFailures] = useState<string[]>([]);
+  const bulk = useMutation({
+    mutationFn: async (action: "enable" | "disable" | "delete") => {
+      const chosen = (models.data?.items ?? []).filter((m) => selected.has(m.id));
+      const operations: Schemas["BulkModelOperation"][] = chosen.map((m) =>
+        action === "delete" ? { op: "delete", id: m.id, version: m.version } : { op: "update", id: m.id, version: m.version, patch: { enabled: action === "enable" } },
+      );
+      const res = await api.POST("/providers/{id}/models/bulk", { params: { path: { id: p.id } }, body: { operations } });
+      if (res.response.ok) return chosen.length;
+      // Nothing was applied: name each operation that failed.
+      const err = res.error as Schemas["BulkModelsResult"] | Schemas["Problem"] | undefined;
+      if (err && "results" in err) {
+        throw new BulkError(
+          err.results.filter((r) => r.status === "error").map((r) => `${chosen[r.index]?.upstream_id ?? r.id}: ${r.error?.detail ?? "failed"}`),
+        );
+      }
+      return unwrap(res) as never;
+    },
+    onMutate: () => setBulkFailures([]),
+    onSuccess: (n, action) => {
+      notify("green", `${n} model${n === 1 ? "" : "s"} ${action === "delete" ? "deleted" : `${action}d`}`);
+      setSelected(new Set());
+      qc.invalidateQueries({ queryKey: ["models", p.id] });
+    },
+    onError: (e) => {
+      if (e instanceof BulkError) setBulkFailures(e.failures);
+    },
+  });
   const closeDiscover = () => {
     setDiscovering(false);
     if (params.has("discover")) {
@@ -278,6 +316,22 @@ function Models({ p, admin }: { p: Provider; admin: boolean }) {
           )}
         </Group>
         <ProblemAlert error={del.error} title="Could not delete the model" />
+        {admin && selected.size > 0 && (
+          <Group role="toolbar" aria-label="Bulk model actions">
+            <Text size="sm">{selected.size} selected</Text>
+            <Button size="xs" onClick={() => bulk.mutate("enable")} loading={bulk.isPending && bulk.variables === "enable"}>Enable selected</Button>
+            <Button size="xs" variant="default" onClick={() => bulk.mutate("disable")} loading={bulk.isPending && bulk.variables === "disable"}>Disable selected</Button>
+            <Button size="xs" color="red" variant="light" onClick={() => bulk.mutate("delete")} loading={bulk.isPending && bulk.variables === "delete"}>Delete selected</Button>
+          </Group>
+        )}
+        {bulkFailures.length > 0 && (
+          <Alert color="red" title="Nothing was changed" role="alert">
+            {bulkFailures.map((f) => (
+              <Text key={f} size="sm">{f}</Text>
+            ))}
+          </Alert>
+        )}
+        {!(bulk.error instanceof BulkError) && <ProblemAlert error={bulk.error} title="Could not change the models" />}
         {models.isPending ? (
           <Loading label="Loading models" />
         ) : models.isError ? (
@@ -289,6 +343,16 @@ function Models({ p, admin }: { p: Provider; admin: boolean }) {
             <Table striped aria-label="Models">
               <Table.Thead>
                 <Table.Tr>
+                  {admin && (
+                    <Table.Th w={40}>
+                      <Checkbox
+                        aria-label="Select all models"
+                        checked={items.length > 0 && items.every((m) => selected.has(m.id))}
+                        indeterminate={selected.size > 0 && !items.every((m) => selected.has(m.id))}
+                        onChange={() => setSelected(items.every((m) => selected.has(m.id)) ? new Set() : new Set(items.map((m) => m.id)))}
+                      />
+                    </Table.Th>
+                  )}
                   <Table.Th>Model</Table.Th>
                   <Table.Th>Status</Table.Th>
                   <Table.Th>Context</Table.Th>
@@ -300,6 +364,22 @@ function Models({ p, admin }: { p: Provider; admin: boolean }) {
               <Table.Tbody>
                 {items.map((m) => (
                   <Table.Tr key={m.id} data-model={m.upstream_id}>
+                    {admin && (
+                      <Table.Td>
+                        <Checkbox
+                          aria-label={`Select ${m.upstream_id}`}
+                          checked={selected.has(m.id)}
+                          onChange={() =>
+                            setSelected((s) => {
+                              const n = new Set(s);
+                              if (n.has(m.id)) n.delete(m.id);
+                              else n.add(m.id);
+                              return n;
+                            })
+                          }
+                        />
+                      </Table.Td>
+                    )}
                     <Table.Td>
                       <Text size="sm" fw={500}>{m.display_name || m.upstream_id}</Text>
                       <Text size="xs" c="dimmed">
