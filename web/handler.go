@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"io/fs"
 	"mime"
@@ -44,6 +46,7 @@ type file struct {
 	body  []byte
 	gz    []byte // nil when compressing does not pay
 	ctype string
+	etag  string // of body; the gzipped form adds "-gz"
 }
 
 type handler struct {
@@ -64,7 +67,8 @@ func NewHandler(files fs.FS) http.Handler {
 		if err != nil {
 			return nil
 		}
-		f := &file{body: b, ctype: mime.TypeByExtension(path.Ext(name))}
+		sum := sha256.Sum256(b)
+		f := &file{body: b, ctype: mime.TypeByExtension(path.Ext(name)), etag: hex.EncodeToString(sum[:8])}
 		if f.ctype == "" {
 			f.ctype = http.DetectContentType(b)
 		}
@@ -133,11 +137,13 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f *file, cache s
 	hd.Set("Content-Type", f.ctype)
 	hd.Set("Cache-Control", cache)
 	hd.Add("Vary", "Accept-Encoding")
-	body := f.body
+	body, etag := f.body, f.etag
 	if f.gz != nil && acceptsGzip(r) {
 		hd.Set("Content-Encoding", "gzip")
-		body = f.gz
+		body, etag = f.gz, f.etag+"-gz"
 	}
+	// With the ETag, a revalidated index.html costs a 304.
+	hd.Set("ETag", `"`+etag+`"`)
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }
 

@@ -135,6 +135,24 @@ func TestHandlerCompressesAndSecures(t *testing.T) {
 	}
 }
 
+func TestHandlerRevalidatesWithETags(t *testing.T) {
+	h := NewHandler(app)
+	first := get(t, h, "GET", "/")
+	tag := first.Header.Get("ETag")
+	if tag == "" {
+		t.Fatal("index.html has no ETag")
+	}
+	if res := get(t, h, "GET", "/providers", "If-None-Match", tag); res.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidating the index: %d, want 304", res.StatusCode)
+	}
+	// The gzipped and plain forms of a file are different representations.
+	plain := get(t, h, "GET", "/assets/index-abc123.js").Header.Get("ETag")
+	gz := get(t, h, "GET", "/assets/index-abc123.js", "Accept-Encoding", "gzip").Header.Get("ETag")
+	if plain == gz {
+		t.Errorf("the same ETag %s for the plain and gzipped forms", plain)
+	}
+}
+
 func TestHandlerWithoutABuildSaysHowToBuild(t *testing.T) {
 	h := NewHandler(fstest.MapFS{".gitkeep": {}})
 	res := get(t, h, "GET", "/")
