@@ -59,7 +59,7 @@ export function problem(status: number, code: string, detail: string, errors?: {
 /** renderAt renders ui at path inside the app's providers. */
 export function renderAt(ui: ReactNode, api: ReturnType<typeof fakeApi>["api"], path = "/", pattern = "*") {
   return render(
-    <MantineProvider>
+    <MantineProvider env="test">
       <QueryClientProvider client={makeQueryClient()}>
         <SessionProvider api={api}>
           <MemoryRouter initialEntries={[path]}>

@@ -136,3 +136,43 @@ describe("setup wizard", () => {
     expect(screen.getByText("a provider with this slug exists")).toBeTruthy();
   });
 });
+
+describe("setup wizard from scratch", () => {
+  it("asks for the protocol, address and auth method's fields, then creates the provider", async () => {
+    const user = userEvent.setup();
+    const { api: client, calls } = fakeApi((method, path) => {
+      if (method === "GET" && path.startsWith("/templates?")) return { body: { items: [azure], next_cursor: null } };
+      if (method === "POST" && path === "/connectivity-tests") return { body: passed };
+      if (method === "POST" && path === "/providers") return { status: 201, body: { ...preview.provider, id: "p-blank" } };
+      return undefined;
+    });
+    renderAt(<WizardPage />, client);
+    await user.click(await screen.findByRole("button", { name: "Start blank" }));
+    await user.type(field(/^Name/), "Corp gateway");
+    await user.type(field(/^Base URL/), "llm.corp");
+    await user.click(screen.getByRole("button", { name: "Next" }));
+    expect(await screen.findByText("must be an http or https URL such as https://llm.example.com/v1")).toBeTruthy();
+    await user.clear(field(/^Base URL/));
+    await user.type(field(/^Base URL/), "https://llm.corp/v1");
+    await user.click(screen.getByRole("button", { name: "Next" }));
+
+    // Bearer token: one secret field.
+    await user.click(screen.getByLabelText("Authentication", { selector: "input" }));
+    await user.click(await screen.findByRole("option", { name: "Bearer token" }));
+    await user.click(screen.getByRole("button", { name: "Next" }));
+    expect(await screen.findByText("Bearer token is required")).toBeTruthy();
+    await user.type(screen.getByLabelText(/^Bearer token/, { selector: "input" }), "tok-123");
+    await user.click(screen.getByRole("button", { name: "Next" }));
+    await screen.findByText("Connection works");
+    await user.click(screen.getByRole("button", { name: "Next" }));
+    expect(screen.getByText(/A blank provider starts without models/)).toBeTruthy();
+    await user.click(screen.getByRole("button", { name: "Next" }));
+    await user.click(screen.getByRole("button", { name: "Save provider" }));
+    expect(await screen.findByText("provider page")).toBeTruthy();
+    const create = calls.find((c) => c.method === "POST" && c.path === "/providers")!;
+    expect(create.body).toEqual({
+      name: "Corp gateway", slug: "corp-gateway", protocol: "openai_compatible", base_url: "https://llm.corp/v1",
+      credentials: [{ name: "default", method: "bearer", config: {}, secrets: { token: "tok-123" } }], headers: {}, enabled: true,
+    });
+  });
+});
