@@ -31,6 +31,7 @@ export default function ProviderDetailPage() {
   const provider = useQuery({
     queryKey: ["provider", id],
     queryFn: async () => unwrap(await api.GET("/providers/{id}", { params: { path: { id } } })),
+    refetchInterval: 15_000,
   });
 
   if (provider.isPending) return <Loading label="Loading the provider" />;

@@ -42,6 +42,8 @@ export default function ProvidersPage() {
         }),
       ),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+    // Status changes show without a reload (until the API streams them).
+    refetchInterval: 15_000,
   });
   const providers = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
 
