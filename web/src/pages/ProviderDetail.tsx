@@ -158,12 +158,14 @@ function Settings({ p }: { p: Provider }) {
   const [replaced, setReplaced] = useState<Record<number, Record<string, string>>>({});
   const [editing, setEditing] = useState<Record<string, boolean>>({});
 
+  // A saved change (a new version) resets the form; a background refresh of
+  // the status does not touch what is being typed.
   useEffect(() => {
     setName(p.name);
     setBaseUrl(p.base_url);
     setTimeout_(p.settings.timeout_ms ?? 0);
     setRetries(p.settings.max_retries ?? 0);
-  }, [p]);
+  }, [p.id, p.version]);
 
   const save = useMutation({
     mutationFn: async () => {
