@@ -807,6 +807,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the configuration
+         * @description Admins only. Providers (with their credentials, headers and models, system providers
+         *     included), custom templates and connections' settings as one versioned document
+         *     (`format: switchyard-export`). Gateway keys are never exported. Secrets are left out
+         *     (shown as `{"set": true}`) unless the `X-Switchyard-Passphrase` header is given: then
+         *     they are sealed into the document's `sealed` field, encrypted with the passphrase
+         *     (age, scrypt), and only that passphrase opens them. `switchyard export` does the same
+         *     from the command line, in JSON or YAML.
+         */
+        get: operations["exportConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a configuration document
+         * @description Admins only. The whole document is validated first and every problem reported with
+         *     its path (`providers[2].models[14].pricing.input_per_mtok`); nothing is written then.
+         *     Each item is planned: `create`, `update`, `unchanged`, or, when it exists and differs,
+         *     what `on_conflict` says: `skip` (keep what is here), `overwrite` (update it) or
+         *     `rename` (create a copy under a free slug or name). `mode=dry-run` (the default)
+         *     returns the plan and writes nothing; `mode=apply` applies it in one transaction, so a
+         *     failure changes nothing, and the registry follows once at the end. Without the
+         *     passphrase, sealed secrets are not imported: existing secrets are kept, new providers
+         *     that need them are created disabled. Created connections get new gateway keys, shown
+         *     once in the plan. Values such as `os.environ/X` or `${X}` are stored as they are,
+         *     never resolved.
+         */
+        post: operations["importConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit": {
         parameters: {
             query?: never;
@@ -1494,6 +1550,65 @@ export interface components {
         };
         TokenList: {
             items: components["schemas"]["Token"][];
+        };
+        /**
+         * @description A configuration document. Its full shape is published as a JSON Schema
+         *     (`transfer/schema.json`, also `switchyard export --schema`); here only its envelope.
+         */
+        ExportDocument: {
+            /** @enum {string} */
+            format: "switchyard-export";
+            version: number;
+            /** Format: date-time */
+            exported_at?: string;
+            /** @enum {string} */
+            secrets?: "omitted" | "sealed";
+            /** @description The secrets, age-encrypted with the export passphrase (ASCII armour). */
+            sealed?: string;
+            templates?: {
+                [key: string]: unknown;
+            }[];
+            providers?: {
+                [key: string]: unknown;
+            }[];
+            connections?: {
+                [key: string]: unknown;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
+        ImportPlan: {
+            dry_run: boolean;
+            /** @enum {string} */
+            on_conflict: "skip" | "overwrite" | "rename";
+            /**
+             * @description imported; omitted (the document has none); not_opened (sealed, and no passphrase was given).
+             * @enum {string}
+             */
+            secrets: "imported" | "omitted" | "not_opened";
+            /** @description Items per action. */
+            summary: {
+                [key: string]: number;
+            };
+            items: components["schemas"]["ImportPlanItem"][];
+        };
+        ImportPlanItem: {
+            /** @enum {string} */
+            kind: "template" | "provider" | "model" | "connection";
+            /** @description A slug, provider/upstream_id or owner/name. */
+            key: string;
+            /** @description Where the item is in the document. */
+            path: string;
+            /** @enum {string} */
+            action: "create" | "update" | "unchanged" | "skip" | "rename";
+            /** @description The item exists and differs. */
+            conflict?: boolean;
+            renamed_to?: string;
+            /** @description Fields that differ from what is stored. */
+            changes?: string[];
+            note?: string;
+            /** @description The new key of a connection this import created; shown only here. */
+            gateway_key?: string;
         };
         RegistryStatus: {
             /**
@@ -4151,6 +4266,158 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["RegistryStatus"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    exportConfig: {
+        parameters: {
+            query?: {
+                /** @description Only these providers (slugs) and their connections; repeat for several. */
+                provider?: string[];
+                /** @description Only these custom templates (slugs); repeat for several. */
+                template?: string[];
+            };
+            header?: {
+                /** @description Seal the secrets into the document with this passphrase (at least 12 characters). */
+                "X-Switchyard-Passphrase"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "format": "switchyard-export",
+                     *       "version": 1,
+                     *       "exported_at": "2026-11-26T10:00:00Z",
+                     *       "secrets": "omitted",
+                     *       "templates": [],
+                     *       "providers": [
+                     *         {
+                     *           "slug": "openai-prod",
+                     *           "name": "OpenAI production",
+                     *           "protocol": "openai",
+                     *           "base_url": "https://api.openai.com/v1",
+                     *           "enabled": true,
+                     *           "settings": {
+                     *             "timeout_ms": 60000
+                     *           },
+                     *           "credentials": [
+                     *             {
+                     *               "name": "primary",
+                     *               "method": "api_key",
+                     *               "secrets": {
+                     *                 "api_key": {
+                     *                   "set": true
+                     *                 }
+                     *               },
+                     *               "weight": 1,
+                     *               "status": "active"
+                     *             }
+                     *           ],
+                     *           "models": [
+                     *             {
+                     *               "upstream_id": "gpt-4o-mini",
+                     *               "enabled": true,
+                     *               "capabilities": {
+                     *                 "context_window": 128000
+                     *               },
+                     *               "pricing": {
+                     *                 "input_per_mtok": 0.15,
+                     *                 "output_per_mtok": 0.6
+                     *               }
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "connections": [
+                     *         {
+                     *           "name": "billing-app",
+                     *           "owner": "ada",
+                     *           "provider": "openai-prod",
+                     *           "rate_limit_rpm": 600,
+                     *           "token_limit_tpm": 0,
+                     *           "budget_usd": 100,
+                     *           "enabled": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExportDocument"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    importConfig: {
+        parameters: {
+            query?: {
+                /** @description dry-run (default) or apply. */
+                mode?: "dry-run" | "apply";
+                /** @description What to do with an item that exists and differs (default skip). */
+                on_conflict?: "skip" | "overwrite" | "rename";
+            };
+            header?: {
+                /** @description Opens the sealed secrets of the document. */
+                "X-Switchyard-Passphrase"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportDocument"];
+            };
+        };
+        responses: {
+            /** @description The plan (applied when mode=apply). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dry_run": true,
+                     *       "on_conflict": "skip",
+                     *       "secrets": "omitted",
+                     *       "summary": {
+                     *         "create": 2,
+                     *         "unchanged": 1
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "kind": "provider",
+                     *           "key": "openai-prod",
+                     *           "path": "providers[0]",
+                     *           "action": "create",
+                     *           "note": "imported without its secrets: it stays disabled until they are set"
+                     *         },
+                     *         {
+                     *           "kind": "model",
+                     *           "key": "openai-prod/gpt-4o-mini",
+                     *           "path": "providers[0].models[0]",
+                     *           "action": "create"
+                     *         },
+                     *         {
+                     *           "kind": "connection",
+                     *           "key": "ada/billing-app",
+                     *           "path": "connections[0]",
+                     *           "action": "unchanged"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportPlan"];
                 };
             };
             default: components["responses"]["Problem"];
