@@ -32,5 +32,8 @@ export default defineConfig({
     environment: "jsdom",
     setupFiles: ["./src/test/setup.ts"],
     css: false,
+    // Typing through user-event is slow on a busy machine; the default 5 s
+    // is too tight for a whole wizard walk.
+    testTimeout: 30_000,
   },
 });
