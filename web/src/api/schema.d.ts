@@ -863,6 +863,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List backups
+         * @description Admins only. The backups in SWITCHYARD_BACKUP_DIR, newest first, each with its manifest.
+         */
+        get: operations["listBackups"];
+        put?: never;
+        /**
+         * Take a backup now
+         * @description Admins only. A consistent snapshot of every table (configuration, usage and audit
+         *     history), written to the backup directory. Secrets stay encrypted: a backup restores
+         *     only with the master key it was taken with.
+         */
+        post: operations["createBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/backups/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a backup
+         * @description Admins only. The backup file (a gzipped tar whose first entry is manifest.json).
+         */
+        get: operations["downloadBackup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/backups/{name}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a backup
+         * @description Admins only. Takes a `pre-restore` backup of the current state first, then replaces
+         *     every table with the backup's in one transaction: a damaged backup, one from another
+         *     kind of database or schema version, or one whose secrets need another master key is
+         *     refused and changes nothing. Restoring the `undo` backup in the answer undoes the
+         *     restore. Every replica reloads at once; sessions are those of the backup, so people
+         *     may have to log in again.
+         */
+        post: operations["restoreBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit": {
         parameters: {
             query?: never;
@@ -1609,6 +1680,44 @@ export interface components {
             note?: string;
             /** @description The new key of a connection this import created; shown only here. */
             gateway_key?: string;
+        };
+        Backup: {
+            name: string;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            size: number;
+            manifest: components["schemas"]["BackupManifest"];
+        };
+        BackupManifest: {
+            /** @enum {string} */
+            format: "switchyard-backup";
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** @enum {string} */
+            dialect: "sqlite" | "postgres";
+            /** Format: int64 */
+            schema_version: number;
+            /** @description The master keys its secrets open with. */
+            master_key_ids: string[] | null;
+            /** @description scheduled, manual, pre-restore or pre-migrate. */
+            note?: string;
+            tables: {
+                name: string;
+                columns: string[];
+                /** Format: int64 */
+                rows: number;
+                sha256: string;
+            }[];
+        };
+        BackupList: {
+            items: components["schemas"]["Backup"][];
+        };
+        BackupRestored: {
+            restored: components["schemas"]["Backup"];
+            undo: components["schemas"]["Backup"];
         };
         RegistryStatus: {
             /**
@@ -4418,6 +4527,126 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ImportPlan"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listBackups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The backups. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "name": "switchyard-20261126T020000.000Z-scheduled.tar.gz",
+                     *           "size": 48213,
+                     *           "manifest": {
+                     *             "format": "switchyard-backup",
+                     *             "version": 1,
+                     *             "created_at": "2026-11-26T02:00:00Z",
+                     *             "dialect": "sqlite",
+                     *             "schema_version": 7,
+                     *             "master_key_ids": [
+                     *               "9c1e02ab"
+                     *             ],
+                     *             "note": "scheduled",
+                     *             "tables": [
+                     *               {
+                     *                 "name": "providers",
+                     *                 "columns": [
+                     *                   "id",
+                     *                   "name"
+                     *                 ],
+                     *                 "rows": 21,
+                     *                 "sha256": "5d41402abc4b2a76b9719d911017c592"
+                     *               }
+                     *             ]
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BackupList"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The backup taken. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Backup"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    downloadBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/gzip": string;
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    restoreBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Restored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRestored"];
                 };
             };
             default: components["responses"]["Problem"];
