@@ -4600,6 +4600,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "switchyard-20261126T100000.000Z-manual.tar.gz",
+                     *       "size": 48213,
+                     *       "manifest": {
+                     *         "format": "switchyard-backup",
+                     *         "version": 1,
+                     *         "created_at": "2026-11-26T10:00:00Z",
+                     *         "dialect": "sqlite",
+                     *         "schema_version": 7,
+                     *         "master_key_ids": [
+                     *           "9c1e02ab"
+                     *         ],
+                     *         "note": "manual",
+                     *         "tables": [
+                     *           {
+                     *             "name": "providers",
+                     *             "columns": [
+                     *               "id",
+                     *               "name"
+                     *             ],
+                     *             "rows": 21,
+                     *             "sha256": "5d41402abc4b2a76b9719d911017c592"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Backup"];
                 };
             };
@@ -4623,6 +4651,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example (a gzipped tar; its first entry is manifest.json) */
                     "application/gzip": string;
                 };
             };
@@ -4646,6 +4675,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "restored": {
+                     *         "name": "switchyard-20261126T100000.000Z-manual.tar.gz",
+                     *         "size": 48213,
+                     *         "manifest": {
+                     *           "format": "switchyard-backup",
+                     *           "version": 1,
+                     *           "created_at": "2026-11-26T10:00:00Z",
+                     *           "dialect": "sqlite",
+                     *           "schema_version": 7,
+                     *           "master_key_ids": [
+                     *             "9c1e02ab"
+                     *           ],
+                     *           "note": "manual",
+                     *           "tables": [
+                     *             {
+                     *               "name": "providers",
+                     *               "columns": [
+                     *                 "id",
+                     *                 "name"
+                     *               ],
+                     *               "rows": 21,
+                     *               "sha256": "5d41402abc4b2a76b9719d911017c592"
+                     *             }
+                     *           ]
+                     *         }
+                     *       },
+                     *       "undo": {
+                     *         "name": "switchyard-20261126T120000.000Z-pre-restore.tar.gz",
+                     *         "size": 49102,
+                     *         "manifest": {
+                     *           "format": "switchyard-backup",
+                     *           "version": 1,
+                     *           "created_at": "2026-11-26T10:00:00Z",
+                     *           "dialect": "sqlite",
+                     *           "schema_version": 7,
+                     *           "master_key_ids": [
+                     *             "9c1e02ab"
+                     *           ],
+                     *           "note": "pre-restore",
+                     *           "tables": [
+                     *             {
+                     *               "name": "providers",
+                     *               "columns": [
+                     *                 "id",
+                     *                 "name"
+                     *               ],
+                     *               "rows": 21,
+                     *               "sha256": "5d41402abc4b2a76b9719d911017c592"
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["BackupRestored"];
                 };
             };
