@@ -58,6 +58,9 @@ func Run(t *testing.T, b Backend) {
 		{"UsageRetriedBatchWrittenOnce", testUsageIdempotent},
 		{"UsageListFilters", testUsageFilters},
 		{"UsagePaginationNewestFirst", testUsagePagination},
+		{"RollupsReplaceWindow", testRollupsReplace},
+		{"RollupsFilters", testRollupsFilters},
+		{"RollupsScanAndPrune", testRollupsScanAndPrune},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1469,5 +1472,179 @@ func countUsage(t *testing.T, db *sqlstore.DB, f switchyard.UsageFilter) int {
 			return n
 		}
 		f.Cursor = page.NextCursor
+	}
+}
+
+func rollup(res switchyard.Resolution, at time.Time, provider, conn string, requests int64) switchyard.UsageRollup {
+	return switchyard.UsageRollup{Resolution: res, Bucket: at, ProviderID: provider, ModelID: "m-" + provider,
+		ConnectionID: conn, UserID: "u-" + conn, Requests: requests, Errors: 1, Cancelled: 2,
+		ErrorClasses: map[string]int64{"rate_limited": 1}, InputTokens: 1000 * requests, OutputTokens: 100 * requests,
+		CachedInputTokens: 10, CostUSD: 0.25 * float64(requests), LatencySumMS: 400 * requests,
+		Latency: []byte{1, 5, 3}, TTFTCount: 2, TTFTSumMS: 90, TTFT: []byte{1, 2, 2}}
+}
+
+func listRollups(t *testing.T, db *sqlstore.DB, f switchyard.RollupFilter) []switchyard.UsageRollup {
+	t.Helper()
+	var out []switchyard.UsageRollup
+	err := db.ListRollups(ctx, f, func(r *switchyard.UsageRollup) error {
+		c := *r
+		c.Latency, c.TTFT = append([]byte(nil), r.Latency...), append([]byte(nil), r.TTFT...)
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func testRollupsReplace(t *testing.T, _ Backend, db *sqlstore.DB) {
+	minute := switchyard.ResolutionMinute
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	mark := t0.Add(3 * time.Minute)
+	rows := []switchyard.UsageRollup{rollup(minute, t0, "p1", "c1", 3), rollup(minute, t0, "p2", "c1", 4),
+		rollup(minute, t0.Add(2*time.Minute), "p1", "c2", 5)}
+	if err := db.ReplaceRollups(ctx, minute, t0, mark, rows, mark); err != nil {
+		t.Fatal(err)
+	}
+	got := listRollups(t, db, switchyard.RollupFilter{Resolution: minute})
+	if len(got) != 3 || !got[0].Bucket.Equal(t0) || !got[2].Bucket.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("rollups = %+v", got)
+	}
+	want := rows[2]
+	if g := got[2]; g.Requests != 5 || g.Errors != 1 || g.Cancelled != 2 || g.ErrorClasses["rate_limited"] != 1 ||
+		g.InputTokens != 5000 || g.OutputTokens != 500 || g.CachedInputTokens != 10 || g.CostUSD != 1.25 ||
+		g.LatencySumMS != 2000 || string(g.Latency) != string(want.Latency) || g.TTFTCount != 2 || g.TTFTSumMS != 90 ||
+		string(g.TTFT) != string(want.TTFT) || g.UserID != "u-c2" || g.ModelID != "m-p1" || g.Resolution != minute {
+		t.Fatalf("stored %+v, want %+v", g, want)
+	}
+	if wm, err := db.RollupWatermark(ctx); err != nil || !wm.Equal(mark) {
+		t.Fatalf("watermark = %v, %v", wm, err)
+	}
+
+	// Replacing a window rewrites it and leaves the rest; doing it twice
+	// changes nothing; the watermark never moves back.
+	again := []switchyard.UsageRollup{rollup(minute, t0.Add(2*time.Minute), "p1", "c2", 9)}
+	for range 2 {
+		if err := db.ReplaceRollups(ctx, minute, t0.Add(time.Minute), mark, again, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got = listRollups(t, db, switchyard.RollupFilter{Resolution: minute})
+	if len(got) != 3 || got[2].Requests != 9 || got[0].Requests+got[1].Requests != 7 {
+		t.Fatalf("after replace: %+v", got)
+	}
+	if wm, _ := db.RollupWatermark(ctx); !wm.Equal(mark) {
+		t.Fatalf("watermark moved back to %v", wm)
+	}
+	// Rows outside the window, or of another resolution, are refused.
+	err := db.ReplaceRollups(ctx, minute, t0, t0.Add(time.Minute), []switchyard.UsageRollup{rollup(minute, t0.Add(time.Minute), "p", "c", 1)}, time.Time{})
+	wantCode(t, err, switchyard.EINVALID)
+	err = db.ReplaceRollups(ctx, switchyard.ResolutionHour, t0, t0.Add(time.Hour), []switchyard.UsageRollup{rollup(minute, t0, "p", "c", 1)}, time.Time{})
+	wantCode(t, err, switchyard.EINVALID)
+	if got := listRollups(t, db, switchyard.RollupFilter{Resolution: minute}); len(got) != 3 {
+		t.Fatalf("a refused replace changed rows: %+v", got)
+	}
+}
+
+func testRollupsFilters(t *testing.T, _ Backend, db *sqlstore.DB) {
+	hour := switchyard.ResolutionHour
+	t0 := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	var rows []switchyard.UsageRollup
+	for h := range 5 {
+		for _, p := range []string{"p1", "p2"} {
+			for _, c := range []string{"c1", "c2", "c3"} {
+				rows = append(rows, rollup(hour, t0.Add(time.Duration(h)*time.Hour), p, c, 1))
+			}
+		}
+	}
+	if err := db.ReplaceRollups(ctx, hour, t0, t0.Add(24*time.Hour), rows, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReplaceRollups(ctx, switchyard.ResolutionMinute, t0, t0.Add(time.Minute),
+		[]switchyard.UsageRollup{rollup(switchyard.ResolutionMinute, t0, "p1", "c1", 1)}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		f    switchyard.RollupFilter
+		n    int
+	}{
+		{"all", switchyard.RollupFilter{}, 30},
+		{"range", switchyard.RollupFilter{Since: t0.Add(time.Hour), Until: t0.Add(3 * time.Hour)}, 12},
+		{"provider", switchyard.RollupFilter{ProviderID: "p2"}, 15},
+		{"model", switchyard.RollupFilter{ModelID: "m-p1"}, 15},
+		{"connection", switchyard.RollupFilter{ConnectionID: "c3"}, 10},
+		{"connections", switchyard.RollupFilter{ConnectionIDs: []string{"c1", "c3"}}, 20},
+		{"no connections", switchyard.RollupFilter{ConnectionIDs: []string{}}, 0},
+		{"together", switchyard.RollupFilter{ProviderID: "p1", ConnectionIDs: []string{"c2"}, Until: t0.Add(2 * time.Hour)}, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.f.Resolution = hour
+			got := listRollups(t, db, tt.f)
+			if len(got) != tt.n {
+				t.Fatalf("%d rollups, want %d", len(got), tt.n)
+			}
+			for i := 1; i < len(got); i++ {
+				if got[i].Bucket.Before(got[i-1].Bucket) {
+					t.Fatal("not oldest first")
+				}
+			}
+		})
+	}
+	err := db.ListRollups(ctx, switchyard.RollupFilter{Resolution: "week"}, func(*switchyard.UsageRollup) error { return nil })
+	wantCode(t, err, switchyard.EINVALID)
+}
+
+func testRollupsScanAndPrune(t *testing.T, _ Backend, db *sqlstore.DB) {
+	if first, err := db.FirstUsage(ctx); err != nil || !first.IsZero() {
+		t.Fatalf("first usage of none = %v, %v", first, err)
+	}
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	var events []switchyard.UsageEvent
+	for i := range 10 {
+		events = append(events, usageEvent(t0.Add(time.Duration(i)*time.Minute), i))
+	}
+	if err := db.AppendUsage(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	if first, err := db.FirstUsage(ctx); err != nil || !first.Equal(t0) {
+		t.Fatalf("first usage = %v, %v", first, err)
+	}
+	var seen []switchyard.UsageEvent
+	err := db.ScanUsage(ctx, t0.Add(2*time.Minute), t0.Add(5*time.Minute), func(e *switchyard.UsageEvent) error {
+		seen = append(seen, *e)
+		return nil
+	})
+	if err != nil || len(seen) != 3 || !seen[0].At.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("scan = %+v, %v", seen, err)
+	}
+	w := events[3]
+	if g := seen[1]; g.ConnectionID != w.ConnectionID || g.UserID != w.UserID || g.ProviderID != w.ProviderID ||
+		g.ModelID != w.ModelID || g.Status != w.Status || g.InputTokens != w.InputTokens || g.OutputTokens != w.OutputTokens ||
+		g.CachedInputTokens != w.CachedInputTokens || g.LatencyMS != w.LatencyMS || g.TTFTMS != w.TTFTMS || g.CostUSD != w.CostUSD {
+		t.Fatalf("scanned %+v, stored %+v", g, w)
+	}
+	if n, err := db.PruneUsage(ctx, t0.Add(4*time.Minute)); err != nil || n != 4 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	if n := countUsage(t, db, switchyard.UsageFilter{}); n != 6 {
+		t.Fatalf("%d events left", n)
+	}
+
+	minute := switchyard.ResolutionMinute
+	if err := db.ReplaceRollups(ctx, minute, t0, t0.Add(time.Hour), []switchyard.UsageRollup{
+		rollup(minute, t0, "p", "c", 1), rollup(minute, t0.Add(30*time.Minute), "p", "c", 1)}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReplaceRollups(ctx, switchyard.ResolutionHour, t0, t0.Add(time.Hour), []switchyard.UsageRollup{
+		rollup(switchyard.ResolutionHour, t0, "p", "c", 2)}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.PruneRollups(ctx, minute, t0.Add(10*time.Minute)); err != nil || n != 1 {
+		t.Fatalf("pruned %d minute rollups, %v", n, err)
+	}
+	if got := listRollups(t, db, switchyard.RollupFilter{Resolution: switchyard.ResolutionHour}); len(got) != 1 {
+		t.Fatalf("pruning minutes took hours: %+v", got)
 	}
 }

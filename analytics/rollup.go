@@ -1,0 +1,402 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/switchyard/switchyard"
+)
+
+// Retention says how long each kind of usage history is kept.
+type Retention struct {
+	Raw    time.Duration
+	Minute time.Duration
+	Hour   time.Duration
+	Day    time.Duration
+}
+
+// Default retention, and the least each may be: the job rebuilds the hour
+// and day in progress from the finer rows, so those must still be there.
+var (
+	DefaultRetention = Retention{Raw: 7 * 24 * time.Hour, Minute: 48 * time.Hour, Hour: 90 * 24 * time.Hour, Day: 730 * 24 * time.Hour}
+	MinRetention     = Retention{Raw: time.Hour, Minute: 3 * time.Hour, Hour: 3 * 24 * time.Hour, Day: 24 * time.Hour}
+)
+
+// Of returns the retention of resolution res.
+func (r Retention) Of(res switchyard.Resolution) time.Duration {
+	switch res {
+	case switchyard.ResolutionMinute:
+		return r.Minute
+	case switchyard.ResolutionHour:
+		return r.Hour
+	case switchyard.ResolutionDay:
+		return r.Day
+	}
+	return 0
+}
+
+// Check reports a retention below its minimum.
+func (r Retention) Check() error {
+	for _, c := range []struct {
+		name     string
+		got, min time.Duration
+	}{{"raw", r.Raw, MinRetention.Raw}, {"minute", r.Minute, MinRetention.Minute},
+		{"hour", r.Hour, MinRetention.Hour}, {"day", r.Day, MinRetention.Day}} {
+		if c.got < c.min {
+			return switchyard.Errorf(switchyard.EINVALID, "%s retention %s is less than the least allowed, %s", c.name, c.got, c.min)
+		}
+	}
+	return nil
+}
+
+// Defaults of RollerConfig.
+const (
+	DefaultRollupEvery   = time.Minute
+	DefaultRollupLag     = time.Minute
+	DefaultRollupOverlap = 5 * time.Minute
+)
+
+// RollerConfig configures NewRoller. Zero fields take their defaults.
+type RollerConfig struct {
+	// Store holds the raw events and the rollups. Required.
+	Store switchyard.RollupStore
+	// Retention of raw events and of each resolution (DefaultRetention).
+	Retention Retention
+	// Every is how often Run builds rollups and prunes (default 1 min).
+	Every time.Duration
+	// Lag keeps the newest minutes out of the rollups until the events of
+	// requests still in flight have been written (default 1 min).
+	Lag time.Duration
+	// Overlap is how much before the watermark each run builds again, for
+	// events written late (a request's event carries its start time, and
+	// is written when it ends). Default 5 min.
+	Overlap time.Duration
+	// Now is the clock (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Roller builds the minute, hour and day rollups from raw usage events
+// and prunes old history.
+//
+// Each run rebuilds whole windows (minutes from raw events, the hours and
+// days they fall in from the finer rollups) and replaces what was stored
+// for them, so a run is idempotent and replicas that run it at once (on
+// PostgreSQL, one at a time under an advisory lock) write the same rows.
+// Raw events are pruned only once rolled up.
+type Roller struct {
+	store     switchyard.RollupStore
+	retention Retention
+	every     time.Duration
+	lag       time.Duration
+	overlap   time.Duration
+	now       func() time.Time
+	log       *slog.Logger
+}
+
+// NewRoller returns a Roller; start it with Run.
+func NewRoller(cfg RollerConfig) (*Roller, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("analytics: RollerConfig.Store is nil")
+	}
+	if cfg.Retention == (Retention{}) {
+		cfg.Retention = DefaultRetention
+	}
+	if err := cfg.Retention.Check(); err != nil {
+		return nil, err
+	}
+	if cfg.Every <= 0 {
+		cfg.Every = DefaultRollupEvery
+	}
+	if cfg.Lag <= 0 {
+		cfg.Lag = DefaultRollupLag
+	}
+	if cfg.Overlap <= 0 {
+		cfg.Overlap = DefaultRollupOverlap
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Roller{store: cfg.Store, retention: cfg.Retention, every: cfg.Every, lag: cfg.Lag,
+		overlap: cfg.Overlap, now: cfg.Now, log: cfg.Logger}, nil
+}
+
+// Run builds rollups and prunes every Every until ctx ends.
+func (r *Roller) Run(ctx context.Context) {
+	t := time.NewTicker(r.every)
+	defer t.Stop()
+	for {
+		res, err := r.RunOnce(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			r.log.Error("usage rollup failed; trying again at the next run", "error", err)
+		case err == nil && (res.Events > 0 || res.Pruned() > 0):
+			r.log.Debug("usage rolled up", "events", res.Events, "minutes", res.Minutes, "pruned", res.Pruned())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RunResult says what one run did.
+type RunResult struct {
+	// Events is how many raw events were read; Minutes how many minute
+	// windows were built.
+	Events  int
+	Minutes int
+	// PrunedRaw and PrunedRollups count deleted rows.
+	PrunedRaw     int64
+	PrunedRollups int64
+}
+
+// Pruned counts every deleted row.
+func (r RunResult) Pruned() int64 { return r.PrunedRaw + r.PrunedRollups }
+
+// RunOnce builds every rollup that is due and prunes expired history.
+func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
+	var out RunResult
+	now := r.now().UTC()
+	minute, hour, day := switchyard.ResolutionMinute, switchyard.ResolutionHour, switchyard.ResolutionDay
+	end := minute.Floor(now.Add(-r.lag))
+	mark, err := r.store.RollupWatermark(ctx)
+	if err != nil {
+		return out, err
+	}
+	var start time.Time
+	if mark.IsZero() {
+		first, err := r.store.FirstUsage(ctx)
+		if err != nil {
+			return out, err
+		}
+		start = minute.Floor(first)
+		if first.IsZero() {
+			start = end
+		}
+	} else {
+		start = minute.Floor(mark.Add(-r.overlap))
+	}
+	// Raw events older than their retention are going anyway.
+	start = maxTime(start, minute.Floor(now.Add(-r.retention.Raw)))
+	days := map[time.Time]bool{}
+	// One hour at a time: the minutes from raw events, then that hour
+	// from its minutes.
+	for cs := start; cs.Before(end); {
+		ce := minTime(hour.Floor(cs).Add(time.Hour), end)
+		n, err := r.buildMinutes(ctx, cs, ce)
+		if err != nil {
+			return out, err
+		}
+		out.Events += n
+		out.Minutes += int(ce.Sub(cs) / time.Minute)
+		h := hour.Floor(cs)
+		if err := r.buildFrom(ctx, minute, hour, h, h.Add(time.Hour)); err != nil {
+			return out, err
+		}
+		days[day.Floor(cs)] = true
+		cs = ce
+	}
+	for _, d := range sortedTimes(days) {
+		if err := r.buildFrom(ctx, hour, day, d, d.Add(24*time.Hour)); err != nil {
+			return out, err
+		}
+	}
+
+	// Raw events go once rolled up, never before.
+	mark, err = r.store.RollupWatermark(ctx)
+	if err != nil {
+		return out, err
+	}
+	if !mark.IsZero() {
+		before := minTime(now.Add(-r.retention.Raw), mark.Add(-r.overlap))
+		if out.PrunedRaw, err = r.store.PruneUsage(ctx, before); err != nil {
+			return out, err
+		}
+	}
+	for _, res := range switchyard.Resolutions {
+		n, err := r.store.PruneRollups(ctx, res, now.Add(-r.retention.Of(res)))
+		if err != nil {
+			return out, err
+		}
+		out.PrunedRollups += n
+	}
+	return out, nil
+}
+
+// buildMinutes rebuilds the minute rollups of [since, until) from raw
+// events and moves the watermark to until.
+func (r *Roller) buildMinutes(ctx context.Context, since, until time.Time) (int, error) {
+	agg := newAggregator(switchyard.ResolutionMinute)
+	n := 0
+	err := r.store.ScanUsage(ctx, since, until, func(e *switchyard.UsageEvent) error {
+		n++
+		agg.addEvent(e)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	rows, err := agg.rows()
+	if err != nil {
+		return 0, err
+	}
+	return n, r.store.ReplaceRollups(ctx, switchyard.ResolutionMinute, since, until, rows, until)
+}
+
+// buildFrom rebuilds the rollups of res in [since, until) from the finer
+// rollups of from.
+func (r *Roller) buildFrom(ctx context.Context, from, res switchyard.Resolution, since, until time.Time) error {
+	agg := newAggregator(res)
+	err := r.store.ListRollups(ctx, switchyard.RollupFilter{Resolution: from, Since: since, Until: until},
+		func(u *switchyard.UsageRollup) error { return agg.addRollup(u) })
+	if err != nil {
+		return err
+	}
+	rows, err := agg.rows()
+	if err != nil {
+		return err
+	}
+	return r.store.ReplaceRollups(ctx, res, since, until, rows, time.Time{})
+}
+
+type rollupKey struct {
+	bucket                                     int64
+	provider, model, connection, user string
+}
+
+type partial struct {
+	row     switchyard.UsageRollup
+	latency Histogram
+	ttft    Histogram
+}
+
+// aggregator sums events or finer rollups into rollups of one resolution.
+type aggregator struct {
+	res  switchyard.Resolution
+	step int64
+	m    map[rollupKey]*partial
+}
+
+func newAggregator(res switchyard.Resolution) *aggregator {
+	return &aggregator{res: res, step: int64(res.Step() / time.Second), m: map[rollupKey]*partial{}}
+}
+
+func (a *aggregator) get(at time.Time, provider, model, connection, user string) *partial {
+	sec := at.Unix()
+	sec -= ((sec % a.step) + a.step) % a.step
+	k := rollupKey{bucket: sec, provider: provider, model: model, connection: connection, user: user}
+	p := a.m[k]
+	if p == nil {
+		p = &partial{row: switchyard.UsageRollup{Resolution: a.res, Bucket: time.Unix(sec, 0).UTC(),
+			ProviderID: provider, ModelID: model, ConnectionID: connection, UserID: user}}
+		a.m[k] = p
+	}
+	return p
+}
+
+func (a *aggregator) addEvent(e *switchyard.UsageEvent) {
+	p := a.get(e.At, e.ProviderID, e.ModelID, e.ConnectionID, e.UserID)
+	r := &p.row
+	r.Requests++
+	r.InputTokens += int64(e.InputTokens)
+	r.OutputTokens += int64(e.OutputTokens)
+	r.CachedInputTokens += int64(e.CachedInputTokens)
+	r.CostUSD += e.CostUSD
+	switch e.Status {
+	case switchyard.UsageError:
+		r.Errors++
+		class := e.ErrorClass
+		if class == "" {
+			class = "unknown"
+		}
+		if r.ErrorClasses == nil {
+			r.ErrorClasses = map[string]int64{}
+		}
+		r.ErrorClasses[class]++
+	case switchyard.UsageCancelled:
+		r.Cancelled++
+	default:
+		r.LatencySumMS += e.LatencyMS
+		p.latency.Add(e.LatencyMS)
+		if e.TTFTMS > 0 {
+			r.TTFTCount++
+			r.TTFTSumMS += e.TTFTMS
+			p.ttft.Add(e.TTFTMS)
+		}
+	}
+}
+
+func (a *aggregator) addRollup(u *switchyard.UsageRollup) error {
+	p := a.get(u.Bucket, u.ProviderID, u.ModelID, u.ConnectionID, u.UserID)
+	addStats(&p.row, u)
+	if err := p.latency.MergeBinary(u.Latency); err != nil {
+		return err
+	}
+	return p.ttft.MergeBinary(u.TTFT)
+}
+
+// addStats adds u's sums (not its histograms) to r.
+func addStats(r, u *switchyard.UsageRollup) {
+	r.Requests += u.Requests
+	r.Errors += u.Errors
+	r.Cancelled += u.Cancelled
+	for c, n := range u.ErrorClasses {
+		if r.ErrorClasses == nil {
+			r.ErrorClasses = map[string]int64{}
+		}
+		r.ErrorClasses[c] += n
+	}
+	r.InputTokens += u.InputTokens
+	r.OutputTokens += u.OutputTokens
+	r.CachedInputTokens += u.CachedInputTokens
+	r.CostUSD += u.CostUSD
+	r.LatencySumMS += u.LatencySumMS
+	r.TTFTCount += u.TTFTCount
+	r.TTFTSumMS += u.TTFTSumMS
+}
+
+func (a *aggregator) rows() ([]switchyard.UsageRollup, error) {
+	out := make([]switchyard.UsageRollup, 0, len(a.m))
+	for _, p := range a.m {
+		var err error
+		if p.row.Latency, err = p.latency.MarshalBinary(); err != nil {
+			return nil, err
+		}
+		if p.row.TTFT, err = p.ttft.MarshalBinary(); err != nil {
+			return nil, err
+		}
+		out = append(out, p.row)
+	}
+	return out, nil
+}
+
+func sortedTimes(set map[time.Time]bool) []time.Time {
+	out := make([]time.Time, 0, len(set))
+	for t := range set {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,41 @@
+-- Usage rolled up per minute, hour and day, per provider, model, connection
+-- and user: derived from usage_events by the analytics rollup job, which
+-- rewrites whole time windows (so building one twice changes nothing).
+-- latency and ttft are mergeable log-scale histograms (analytics.Histogram),
+-- so that percentiles survive the rollup from minutes to hours to days.
+-- No foreign keys: the history outlives what it names.
+
+-- +goose Up
+CREATE TABLE usage_rollups (
+    resolution          TEXT NOT NULL CHECK (resolution IN ('minute', 'hour', 'day')),
+    bucket              TEXT NOT NULL,
+    provider_id         TEXT NOT NULL DEFAULT '',
+    model_id            TEXT NOT NULL DEFAULT '',
+    connection_id       TEXT NOT NULL DEFAULT '',
+    user_id             TEXT NOT NULL DEFAULT '',
+    requests            INTEGER NOT NULL DEFAULT 0,
+    errors              INTEGER NOT NULL DEFAULT 0,
+    cancelled           INTEGER NOT NULL DEFAULT 0,
+    error_classes       TEXT NOT NULL DEFAULT '{}',
+    input_tokens        INTEGER NOT NULL DEFAULT 0,
+    output_tokens       INTEGER NOT NULL DEFAULT 0,
+    cached_input_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd            REAL NOT NULL DEFAULT 0,
+    latency_sum_ms      INTEGER NOT NULL DEFAULT 0,
+    latency             BLOB,
+    ttft_count          INTEGER NOT NULL DEFAULT 0,
+    ttft_sum_ms         INTEGER NOT NULL DEFAULT 0,
+    ttft                BLOB,
+    PRIMARY KEY (resolution, bucket, provider_id, model_id, connection_id, user_id)
+);
+CREATE INDEX usage_rollups_connection ON usage_rollups (resolution, connection_id, bucket);
+
+-- How far the minute rollups have been built from raw events.
+CREATE TABLE usage_rollup_state (
+    name       TEXT PRIMARY KEY,
+    done_until TEXT NOT NULL
+);
+
+-- +goose Down
+DROP TABLE usage_rollup_state;
+DROP TABLE usage_rollups;
