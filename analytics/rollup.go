@@ -268,7 +268,7 @@ func (r *Roller) buildFrom(ctx context.Context, from, res switchyard.Resolution,
 }
 
 type rollupKey struct {
-	bucket                                     int64
+	bucket                            int64
 	provider, model, connection, user string
 }
 
