@@ -188,3 +188,32 @@ type UsageReport struct {
 	GroupBy    string        `json:"group_by"`
 	Series     []UsageSeries `json:"series"`
 }
+
+// Recommendation kinds.
+const (
+	RecommendCheaperModel   = "cheaper_model"
+	RecommendFasterProvider = "faster_provider"
+	RecommendRisingErrors   = "rising_errors"
+	RecommendUnusedModel    = "unused_model"
+	RecommendUnusedProvider = "unused_provider"
+	RecommendNearBudget     = "near_budget"
+)
+
+// Subject names what a recommendation is about, or the alternative it
+// suggests.
+type Subject struct {
+	// Type is "provider", "model" or "connection".
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Recommendation is advice drawn from measured usage, with the numbers
+// that justify it.
+type Recommendation struct {
+	Kind        string             `json:"kind"`
+	Subject     Subject            `json:"subject"`
+	Alternative *Subject           `json:"alternative,omitempty"`
+	Message     string             `json:"message"`
+	Evidence    map[string]float64 `json:"evidence"`
+}

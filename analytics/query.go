@@ -28,24 +28,52 @@ var (
 // DefaultQuerySpan is the range of a query that gives no from.
 const DefaultQuerySpan = 24 * time.Hour
 
-// Reader answers questions from the rollups.
-type Reader struct {
-	store     switchyard.RollupStore
-	retention Retention
-	now       func() time.Time
+// Inventory lists what recommendations are about; switchyard.Store
+// implements it.
+type Inventory interface {
+	ListProviders(ctx context.Context, f switchyard.ProviderFilter) (switchyard.Page[*switchyard.Provider], error)
+	ListModels(ctx context.Context, f switchyard.ModelFilter) (switchyard.Page[*switchyard.Model], error)
+	ListConnections(ctx context.Context, f switchyard.ConnectionFilter) (switchyard.Page[*switchyard.Connection], error)
 }
 
-// NewReader returns a Reader over store; retention says which resolutions
-// still hold a time (zero: DefaultRetention), now is the clock (nil:
-// time.Now).
-func NewReader(store switchyard.RollupStore, retention Retention, now func() time.Time) *Reader {
-	if retention == (Retention{}) {
-		retention = DefaultRetention
+// ReaderConfig configures NewReader.
+type ReaderConfig struct {
+	// Store holds the rollups. Required.
+	Store switchyard.RollupStore
+	// Inventory lists providers, models and connections, for
+	// recommendations (nil: none are made).
+	Inventory Inventory
+	// Retention says which resolutions still hold a time (default
+	// DefaultRetention).
+	Retention Retention
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Advice tunes the recommendations (zero fields: defaults).
+	Advice Advice
+}
+
+// Reader answers questions from the rollups: usage reports and
+// recommendations.
+type Reader struct {
+	store     switchyard.RollupStore
+	inventory Inventory
+	retention Retention
+	now       func() time.Time
+	advice    Advice
+}
+
+// NewReader returns a Reader.
+func NewReader(cfg ReaderConfig) *Reader {
+	if cfg.Store == nil {
+		panic("analytics: ReaderConfig.Store is nil")
 	}
-	if now == nil {
-		now = time.Now
+	if cfg.Retention == (Retention{}) {
+		cfg.Retention = DefaultRetention
 	}
-	return &Reader{store: store, retention: retention, now: now}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Reader{store: cfg.Store, inventory: cfg.Inventory, retention: cfg.Retention, now: cfg.Now, advice: cfg.Advice.withDefaults()}
 }
 
 // Normalize fills in q's defaults (To: now; From: To minus a day; the

@@ -182,7 +182,7 @@ func TestRollupsKeepTotalsAndPercentiles(t *testing.T) {
 
 		// A day's percentiles per provider, from merged histograms, are
 		// within the bucket error of the exact ones over the raw events.
-		rd := analytics.NewReader(db, analytics.Retention{}, func() time.Time { return rollupNow })
+		rd := analytics.NewReader(analytics.ReaderConfig{Store: db, Now: func() time.Time { return rollupNow }})
 		rep, err := rd.Usage(ctx, switchyard.UsageQuery{From: rollupNow.Add(-48 * time.Hour), To: rollupNow,
 			Resolution: switchyard.ResolutionDay, GroupBy: switchyard.GroupByProvider})
 		if err != nil {

@@ -38,6 +38,10 @@ type Config struct {
 	BackupDir       string        // where backups are written
 	BackupInterval  time.Duration // how often a scheduled backup is taken; 0 for none
 	BackupKeep      int           // backups of each kind kept
+	RetentionRaw    time.Duration // how long raw usage events are kept (once rolled up)
+	RetentionMinute time.Duration // how long per-minute usage rollups are kept
+	RetentionHour   time.Duration // how long hourly usage rollups are kept
+	RetentionDay    time.Duration // how long daily usage rollups are kept
 }
 
 // Error lists every bad setting found by Load.

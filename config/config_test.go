@@ -54,6 +54,10 @@ func TestDefaults(t *testing.T) {
 		BackupDir:       "switchyard-data/backups",
 		BackupInterval:  24 * time.Hour,
 		BackupKeep:      7,
+		RetentionRaw:    7 * 24 * time.Hour,
+		RetentionMinute: 2 * 24 * time.Hour,
+		RetentionHour:   90 * 24 * time.Hour,
+		RetentionDay:    730 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -108,6 +112,10 @@ func TestEnvironment(t *testing.T) {
 		BackupDir:       "/data/backups",
 		BackupInterval:  24 * time.Hour,
 		BackupKeep:      7,
+		RetentionRaw:    7 * 24 * time.Hour,
+		RetentionMinute: 2 * 24 * time.Hour,
+		RetentionHour:   90 * 24 * time.Hour,
+		RetentionDay:    730 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("from environment:\n got %s\nwant %s", c, &want)
@@ -568,6 +576,24 @@ func TestOutboundAllowCheckMatchesNetguard(t *testing.T) {
 		_, nerr := netguard.NewPolicy([]string{e})
 		if (cerr == nil) != (nerr == nil) {
 			t.Errorf("%q: config says %v, netguard says %v", e, cerr, nerr)
+		}
+	}
+}
+
+func TestRetentionSettings(t *testing.T) {
+	c := mustLoad(t, []string{"-retention-raw", "36h", "-retention-hour", "30d"}, env(map[string]string{"SWITCHYARD_RETENTION_DAY": "3650d"}))
+	if c.RetentionRaw != 36*time.Hour || c.RetentionHour != 30*24*time.Hour || c.RetentionDay != 3650*24*time.Hour || c.RetentionMinute != 48*time.Hour {
+		t.Fatalf("retention = %v %v %v %v", c.RetentionRaw, c.RetentionMinute, c.RetentionHour, c.RetentionDay)
+	}
+	_, _, err := config.Load([]string{"-retention-minute", "1h", "-retention-raw", "a week"}, noEnv)
+	var cerr *config.Error
+	if !errors.As(err, &cerr) || len(cerr.Problems) != 2 {
+		t.Fatalf("err = %v", err)
+	}
+	for i, want := range []string{"SWITCHYARD_RETENTION_RAW (-retention-raw): \"a week\" is not a duration",
+		"SWITCHYARD_RETENTION_MINUTE (-retention-minute): \"1h\" is too short; use at least 3h0m0s"} {
+		if !strings.HasPrefix(cerr.Problems[i].Message, want) {
+			t.Errorf("problem %d = %q, want %q…", i, cerr.Problems[i].Message, want)
 		}
 	}
 }

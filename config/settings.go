@@ -294,7 +294,62 @@ func settings() []Setting {
 			},
 			get: func(c *Config) string { return strconv.Itoa(c.BackupKeep) },
 		},
+		retention("RetentionRaw", "SWITCHYARD_RETENTION_RAW", "retention-raw", "7d", time.Hour,
+			"How long raw usage events (one per gateway request) are kept; they are deleted only once rolled up", func(c *Config) *time.Duration { return &c.RetentionRaw }),
+		retention("RetentionMinute", "SWITCHYARD_RETENTION_MINUTE", "retention-minute", "2d", 3*time.Hour,
+			"How long per-minute usage rollups are kept", func(c *Config) *time.Duration { return &c.RetentionMinute }),
+		retention("RetentionHour", "SWITCHYARD_RETENTION_HOUR", "retention-hour", "90d", 3*24*time.Hour,
+			"How long hourly usage rollups are kept", func(c *Config) *time.Duration { return &c.RetentionHour }),
+		retention("RetentionDay", "SWITCHYARD_RETENTION_DAY", "retention-day", "730d", 24*time.Hour,
+			"How long daily usage rollups are kept", func(c *Config) *time.Duration { return &c.RetentionDay }),
 	}
+}
+
+// retention describes a usage-history retention setting: a duration with
+// a day unit allowed (90d), at least least. The least values match
+// analytics.MinRetention: the hour and day in progress are rebuilt from
+// the finer rows, so those must outlive them.
+func retention(name, env, flag, def string, least time.Duration, help string, field func(*Config) *time.Duration) Setting {
+	return Setting{
+		Name: name, Env: env, Flag: flag, Default: def,
+		Help: fmt.Sprintf("%s, as a duration in days or hours (%s, 36h); at least %s.", help, def, formatDays(least)),
+		set: func(c *Config, v string) error {
+			d, err := parseDays(v)
+			if err != nil {
+				return err
+			}
+			if d < least {
+				return fmt.Errorf("is too short; use at least %s", formatDays(least))
+			}
+			*field(c) = d
+			return nil
+		},
+		get: func(c *Config) string { return formatDays(*field(c)) },
+	}
+}
+
+// parseDays reads a duration that may also be a whole number of days (7d).
+func parseDays(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 100*365 {
+			return 0, errors.New("is not a number of days; use e.g. 7d or 36h")
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, errors.New("is not a duration; use e.g. 7d or 36h")
+	}
+	return d, nil
+}
+
+func formatDays(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return d.String()
 }
 
 func isSQLite(v string) bool {
