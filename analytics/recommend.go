@@ -425,8 +425,8 @@ func (rd *Reader) unused(inv *inventory, rows []switchyard.UsageRollup, now time
 		}
 		idle[id] = true
 		out = append(out, switchyard.Recommendation{Kind: switchyard.RecommendUnusedProvider,
-			Subject: switchyard.Subject{Type: "provider", ID: id, Name: p.Name},
-			Message: fmt.Sprintf("%s is enabled but served no request in the last %.0f days; disable it, or remove it with its credentials", p.Name, days),
+			Subject:  switchyard.Subject{Type: "provider", ID: id, Name: p.Name},
+			Message:  fmt.Sprintf("%s is enabled but served no request in the last %.0f days; disable it, or remove it with its credentials", p.Name, days),
 			Evidence: map[string]float64{"days": days, "requests": 0}})
 	}
 	for _, id := range sortedKeys(inv.models) {
