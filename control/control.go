@@ -54,6 +54,9 @@ type Config struct {
 	ModelTestTimeout time.Duration
 	// Backups keeps the backup files; nil makes backups unavailable.
 	Backups *transfer.Backups
+	// Analytics answers usage reports and recommendations; nil makes them
+	// unavailable.
+	Analytics Analytics
 }
 
 // Service is the control plane.
@@ -71,6 +74,7 @@ type Service struct {
 	benches     benchmarks
 	registry    *registry.Registry
 	backups     *transfer.Backups
+	analytics   Analytics
 	// hashing bounds concurrent password hashes: each takes ~19 MiB.
 	hashing chan struct{}
 	// dummy is verified against when a login names no user, so that the
@@ -106,7 +110,7 @@ func New(cfg Config) (*Service, error) {
 	return &Service{store: cfg.Store, catalog: cfg.Catalog, log: cfg.Logger, now: cfg.Now,
 		sessionTTL: cfg.SessionTTL, limiter: cfg.Limiter, tester: cfg.Tester, hashing: make(chan struct{}, 2*runtime.NumCPU()),
 		registry: cfg.Registry, backups: cfg.Backups, adapters: cfg.Adapters, bg: cfg.Background, callTimeout: cfg.ModelTestTimeout,
-		benches: benchmarks{runs: map[string]*benchRun{}}}, nil
+		benches: benchmarks{runs: map[string]*benchRun{}}, analytics: cfg.Analytics}, nil
 }
 
 // Actor is who makes a call: the authenticated user, how they

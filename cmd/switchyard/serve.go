@@ -97,8 +97,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return fmt.Errorf("load the registry: %w", err)
 	}
 	backups := newBackups(cfg, db, log)
+	// Usage history: rollups built in the background, reports and
+	// recommendations answered from them.
+	retention := analytics.Retention{Raw: cfg.RetentionRaw, Minute: cfg.RetentionMinute, Hour: cfg.RetentionHour, Day: cfg.RetentionDay}
+	roller, err := analytics.NewRoller(analytics.RollerConfig{Store: db, Retention: retention, Logger: log})
+	if err != nil {
+		return err
+	}
+	reader := analytics.NewReader(analytics.ReaderConfig{Store: db, Inventory: db, Retention: retention})
 	ctl, err := control.New(control.Config{Store: reg.Track(db), Catalog: cat, Logger: log, Tester: tester, Registry: reg,
-		Backups: backups, Background: bg, Adapters: func(p *switchyard.Provider, cred switchyard.Credential) (provider.Adapter, error) {
+		Backups: backups, Analytics: reader, Background: bg, Adapters: func(p *switchyard.Provider, cred switchyard.Credential) (provider.Adapter, error) {
 			return adapters.New(p, cred, nil)
 		}})
 	if err != nil {
@@ -125,6 +133,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	if cfg.BackupInterval > 0 {
 		go backups.Run(bg, cfg.BackupInterval, nil)
 	}
+	rollerDone := make(chan struct{})
+	go func() {
+		defer close(rollerDone)
+		roller.Run(bg)
+	}()
+	defer func() {
+		stopBackground()
+		<-rollerDone
+	}()
 
 	var ready atomic.Bool
 	// Usage is recorded off the request path, in batches; whatever is

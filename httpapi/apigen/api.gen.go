@@ -573,6 +573,36 @@ func (e ProviderStatus) Valid() bool {
 	}
 }
 
+// Defines values for RecommendationKind.
+const (
+	CheaperModel   RecommendationKind = "cheaper_model"
+	FasterProvider RecommendationKind = "faster_provider"
+	NearBudget     RecommendationKind = "near_budget"
+	RisingErrors   RecommendationKind = "rising_errors"
+	UnusedModel    RecommendationKind = "unused_model"
+	UnusedProvider RecommendationKind = "unused_provider"
+)
+
+// Valid indicates whether the value is a known member of the RecommendationKind enum.
+func (e RecommendationKind) Valid() bool {
+	switch e {
+	case CheaperModel:
+		return true
+	case FasterProvider:
+		return true
+	case NearBudget:
+		return true
+	case RisingErrors:
+		return true
+	case UnusedModel:
+		return true
+	case UnusedProvider:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin Role = "admin"
@@ -585,6 +615,27 @@ func (e Role) Valid() bool {
 	case RoleAdmin:
 		return true
 	case RoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SubjectType.
+const (
+	SubjectTypeConnection SubjectType = "connection"
+	SubjectTypeModel      SubjectType = "model"
+	SubjectTypeProvider   SubjectType = "provider"
+)
+
+// Valid indicates whether the value is a known member of the SubjectType enum.
+func (e SubjectType) Valid() bool {
+	switch e {
+	case SubjectTypeConnection:
+		return true
+	case SubjectTypeModel:
+		return true
+	case SubjectTypeProvider:
 		return true
 	default:
 		return false
@@ -636,6 +687,96 @@ func (e TestStageStatus) Valid() bool {
 	case TestStageStatusOk:
 		return true
 	case TestStageStatusSkipped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageReportGroupBy.
+const (
+	UsageReportGroupByConnection UsageReportGroupBy = "connection"
+	UsageReportGroupByModel      UsageReportGroupBy = "model"
+	UsageReportGroupByProvider   UsageReportGroupBy = "provider"
+	UsageReportGroupByUser       UsageReportGroupBy = "user"
+)
+
+// Valid indicates whether the value is a known member of the UsageReportGroupBy enum.
+func (e UsageReportGroupBy) Valid() bool {
+	switch e {
+	case UsageReportGroupByConnection:
+		return true
+	case UsageReportGroupByModel:
+		return true
+	case UsageReportGroupByProvider:
+		return true
+	case UsageReportGroupByUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageReportResolution.
+const (
+	UsageReportResolutionDay    UsageReportResolution = "day"
+	UsageReportResolutionHour   UsageReportResolution = "hour"
+	UsageReportResolutionMinute UsageReportResolution = "minute"
+)
+
+// Valid indicates whether the value is a known member of the UsageReportResolution enum.
+func (e UsageReportResolution) Valid() bool {
+	switch e {
+	case UsageReportResolutionDay:
+		return true
+	case UsageReportResolutionHour:
+		return true
+	case UsageReportResolutionMinute:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetUsageParamsGroupBy.
+const (
+	GetUsageParamsGroupByConnection GetUsageParamsGroupBy = "connection"
+	GetUsageParamsGroupByModel      GetUsageParamsGroupBy = "model"
+	GetUsageParamsGroupByProvider   GetUsageParamsGroupBy = "provider"
+	GetUsageParamsGroupByUser       GetUsageParamsGroupBy = "user"
+)
+
+// Valid indicates whether the value is a known member of the GetUsageParamsGroupBy enum.
+func (e GetUsageParamsGroupBy) Valid() bool {
+	switch e {
+	case GetUsageParamsGroupByConnection:
+		return true
+	case GetUsageParamsGroupByModel:
+		return true
+	case GetUsageParamsGroupByProvider:
+		return true
+	case GetUsageParamsGroupByUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetUsageParamsResolution.
+const (
+	GetUsageParamsResolutionDay    GetUsageParamsResolution = "day"
+	GetUsageParamsResolutionHour   GetUsageParamsResolution = "hour"
+	GetUsageParamsResolutionMinute GetUsageParamsResolution = "minute"
+)
+
+// Valid indicates whether the value is a known member of the GetUsageParamsResolution enum.
+func (e GetUsageParamsResolution) Valid() bool {
+	switch e {
+	case GetUsageParamsResolutionDay:
+		return true
+	case GetUsageParamsResolutionHour:
+		return true
+	case GetUsageParamsResolutionMinute:
 		return true
 	default:
 		return false
@@ -1400,6 +1541,25 @@ type ProviderTest struct {
 	Stages []TestStage `json:"stages"`
 }
 
+// Recommendation defines model for Recommendation.
+type Recommendation struct {
+	Alternative *Subject `json:"alternative,omitempty"`
+
+	// Evidence The measured numbers behind the advice.
+	Evidence map[string]float64 `json:"evidence"`
+	Kind     RecommendationKind `json:"kind"`
+	Message  string             `json:"message"`
+	Subject  Subject            `json:"subject"`
+}
+
+// RecommendationKind defines model for Recommendation.Kind.
+type RecommendationKind string
+
+// RecommendationList defines model for RecommendationList.
+type RecommendationList struct {
+	Items []Recommendation `json:"items"`
+}
+
 // RegistryError defines model for RegistryError.
 type RegistryError struct {
 	Message    string `json:"message"`
@@ -1460,6 +1620,16 @@ type Session struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	User      User       `json:"user"`
 }
+
+// Subject defines model for Subject.
+type Subject struct {
+	Id   string      `json:"id"`
+	Name string      `json:"name"`
+	Type SubjectType `json:"type"`
+}
+
+// SubjectType defines model for Subject.Type.
+type SubjectType string
 
 // Template defines model for Template.
 type Template struct {
@@ -1619,6 +1789,85 @@ type TokenWithSecret struct {
 	UserId string `json:"user_id"`
 }
 
+// UsagePoint defines model for UsagePoint.
+type UsagePoint struct {
+	// At Start of the bucket.
+	At time.Time `json:"at"`
+
+	// Cancelled Requests the client gave up on; neither errors nor successes.
+	Cancelled int64   `json:"cancelled"`
+	CostUsd   float64 `json:"cost_usd"`
+
+	// ErrorClasses Errors by class (rate_limited, upstream_error, timeout, …).
+	ErrorClasses *map[string]int64 `json:"error_classes,omitempty"`
+
+	// ErrorRate errors / requests.
+	ErrorRate float64 `json:"error_rate"`
+
+	// Errors Requests that failed.
+	Errors       int64   `json:"errors"`
+	InputTokens  int64   `json:"input_tokens"`
+	LatencyP50Ms float64 `json:"latency_p50_ms"`
+	LatencyP95Ms float64 `json:"latency_p95_ms"`
+	LatencyP99Ms float64 `json:"latency_p99_ms"`
+	OutputTokens int64   `json:"output_tokens"`
+	Requests     int64   `json:"requests"`
+
+	// TtftP50Ms Median time to the first token of successful streams.
+	TtftP50Ms float64 `json:"ttft_p50_ms"`
+}
+
+// UsageReport defines model for UsageReport.
+type UsageReport struct {
+	From       time.Time             `json:"from"`
+	GroupBy    *UsageReportGroupBy   `json:"group_by,omitempty"`
+	Resolution UsageReportResolution `json:"resolution"`
+	Series     []UsageSeries         `json:"series"`
+	To         time.Time             `json:"to"`
+}
+
+// UsageReportGroupBy defines model for UsageReport.GroupBy.
+type UsageReportGroupBy string
+
+// UsageReportResolution defines model for UsageReport.Resolution.
+type UsageReportResolution string
+
+// UsageSeries defines model for UsageSeries.
+type UsageSeries struct {
+	// Key The group: a provider, model, connection or user id; empty without group_by.
+	Key string `json:"key"`
+
+	// Name The group's name while it still exists; empty otherwise.
+	Name   string       `json:"name"`
+	Points []UsagePoint `json:"points"`
+	Total  UsageStats   `json:"total"`
+}
+
+// UsageStats defines model for UsageStats.
+type UsageStats struct {
+	// Cancelled Requests the client gave up on; neither errors nor successes.
+	Cancelled int64   `json:"cancelled"`
+	CostUsd   float64 `json:"cost_usd"`
+
+	// ErrorClasses Errors by class (rate_limited, upstream_error, timeout, …).
+	ErrorClasses *map[string]int64 `json:"error_classes,omitempty"`
+
+	// ErrorRate errors / requests.
+	ErrorRate float64 `json:"error_rate"`
+
+	// Errors Requests that failed.
+	Errors       int64   `json:"errors"`
+	InputTokens  int64   `json:"input_tokens"`
+	LatencyP50Ms float64 `json:"latency_p50_ms"`
+	LatencyP95Ms float64 `json:"latency_p95_ms"`
+	LatencyP99Ms float64 `json:"latency_p99_ms"`
+	OutputTokens int64   `json:"output_tokens"`
+	Requests     int64   `json:"requests"`
+
+	// TtftP50Ms Median time to the first token of successful streams.
+	TtftP50Ms float64 `json:"ttft_p50_ms"`
+}
+
 // User defines model for User.
 type User struct {
 	CreatedAt   time.Time  `json:"created_at"`
@@ -1681,6 +1930,36 @@ type BulkModelsFailedApplicationJSON = BulkModelsResult
 
 // BulkModelsFailedApplicationProblemPlusJSON defines model for BulkModelsFailed.
 type BulkModelsFailedApplicationProblemPlusJSON = Problem
+
+// GetUsageParams defines parameters for GetUsage.
+type GetUsageParams struct {
+	// From Start of the range (RFC 3339; default: a day before to).
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To End of the range, exclusive (RFC 3339; default: now).
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// GroupBy One series per provider, model, connection or user.
+	GroupBy *GetUsageParamsGroupBy `form:"group_by,omitempty" json:"group_by,omitempty"`
+
+	// Resolution Bucket width: minute (ranges up to 24 hours), hour (up to 93 days) or day. Default: chosen from the range.
+	Resolution *GetUsageParamsResolution `form:"resolution,omitempty" json:"resolution,omitempty"`
+
+	// ProviderId Only this provider.
+	ProviderId *string `form:"provider_id,omitempty" json:"provider_id,omitempty"`
+
+	// ModelId Only this model.
+	ModelId *string `form:"model_id,omitempty" json:"model_id,omitempty"`
+
+	// ConnectionId Only this connection.
+	ConnectionId *string `form:"connection_id,omitempty" json:"connection_id,omitempty"`
+}
+
+// GetUsageParamsGroupBy defines parameters for GetUsage.
+type GetUsageParamsGroupBy string
+
+// GetUsageParamsResolution defines parameters for GetUsage.
+type GetUsageParamsResolution string
 
 // ListAuditParams defines parameters for ListAudit.
 type ListAuditParams struct {
@@ -2297,6 +2576,12 @@ func (a ExportDocument) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListRecommendations Advice drawn from measured usage
+	// (GET /analytics/recommendations)
+	ListRecommendations(w http.ResponseWriter, r *http.Request)
+	// GetUsage Usage and performance over time
+	// (GET /analytics/usage)
+	GetUsage(w http.ResponseWriter, r *http.Request, params GetUsageParams)
 	// ListAudit Read the audit log
 	// (GET /audit)
 	ListAudit(w http.ResponseWriter, r *http.Request, params ListAuditParams)
@@ -2467,6 +2752,18 @@ type ServerInterface interface {
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// ListRecommendations Advice drawn from measured usage
+// (GET /analytics/recommendations)
+func (_ Unimplemented) ListRecommendations(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetUsage Usage and performance over time
+// (GET /analytics/usage)
+func (_ Unimplemented) GetUsage(w http.ResponseWriter, r *http.Request, params GetUsageParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // ListAudit Read the audit log
 // (GET /audit)
@@ -2806,6 +3103,131 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// ListRecommendations operation middleware
+func (siw *ServerInterfaceWrapper) ListRecommendations(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListRecommendations(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetUsage operation middleware
+func (siw *ServerInterfaceWrapper) GetUsage(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUsageParams
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "group_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group_by", r.URL.Query(), &params.GroupBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "group_by"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "group_by", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "resolution" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resolution", r.URL.Query(), &params.Resolution, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "resolution"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "resolution", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "provider_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "provider_id", r.URL.Query(), &params.ProviderId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "provider_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "provider_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "model_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "model_id", r.URL.Query(), &params.ModelId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "model_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "model_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "connection_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "connection_id", r.URL.Query(), &params.ConnectionId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "connection_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "connection_id", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetUsage(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // ListAudit operation middleware
 func (siw *ServerInterfaceWrapper) ListAudit(w http.ResponseWriter, r *http.Request) {
@@ -5866,6 +6288,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/audit", wrapper.ListAudit)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/analytics/usage", wrapper.GetUsage)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/analytics/recommendations", wrapper.ListRecommendations)
+	})
 
 	return r
 }
@@ -5874,6 +6302,83 @@ type BulkModelsFailedJSONResponse BulkModelsResult
 type BulkModelsFailedApplicationProblemPlusJSONResponse Problem
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type ListRecommendationsRequestObject struct {
+}
+
+type ListRecommendationsResponseObject interface {
+	VisitListRecommendationsResponse(w http.ResponseWriter) error
+}
+
+type ListRecommendations200JSONResponse RecommendationList
+
+func (response ListRecommendations200JSONResponse) VisitListRecommendationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecommendationsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListRecommendationsdefaultApplicationProblemPlusJSONResponse) VisitListRecommendationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsageRequestObject struct {
+	Params GetUsageParams
+}
+
+type GetUsageResponseObject interface {
+	VisitGetUsageResponse(w http.ResponseWriter) error
+}
+
+type GetUsage200JSONResponse UsageReport
+
+func (response GetUsage200JSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUsagedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetUsagedefaultApplicationProblemPlusJSONResponse) VisitGetUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListAuditRequestObject struct {
 	Params ListAuditParams
@@ -8368,6 +8873,12 @@ func (response UpdateUserdefaultApplicationProblemPlusJSONResponse) VisitUpdateU
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListRecommendations Advice drawn from measured usage
+	// (GET /analytics/recommendations)
+	ListRecommendations(ctx context.Context, request ListRecommendationsRequestObject) (ListRecommendationsResponseObject, error)
+	// GetUsage Usage and performance over time
+	// (GET /analytics/usage)
+	GetUsage(ctx context.Context, request GetUsageRequestObject) (GetUsageResponseObject, error)
 	// ListAudit Read the audit log
 	// (GET /audit)
 	ListAudit(ctx context.Context, request ListAuditRequestObject) (ListAuditResponseObject, error)
@@ -8572,6 +9083,56 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// ListRecommendations operation middleware
+func (sh *strictHandler) ListRecommendations(w http.ResponseWriter, r *http.Request) {
+	var request ListRecommendationsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRecommendations(ctx, request.(ListRecommendationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRecommendations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListRecommendationsResponseObject); ok {
+		if err := validResponse.VisitListRecommendationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUsage operation middleware
+func (sh *strictHandler) GetUsage(w http.ResponseWriter, r *http.Request, params GetUsageParams) {
+	var request GetUsageRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUsage(ctx, request.(GetUsageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUsage")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetUsageResponseObject); ok {
+		if err := validResponse.VisitGetUsageResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // ListAudit operation middleware
