@@ -48,7 +48,7 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod+"/provider/bedrock", mod, mod+"/provider")
 	rule(mod+"/registry", mod, mod+"/provider")
 	rule(mod+"/gateway", mod, mod+"/provider", mod+"/registry")
-	rule(mod+"/metrics", mod+"/registry")
+	rule(mod+"/metrics", mod, mod+"/registry")
 	rule(mod+"/provider/gemini", mod, mod+"/provider")
 	rule(mod+"/analytics", mod)
 	rule(mod + "/web")

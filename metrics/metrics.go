@@ -1,10 +1,13 @@
 // Package metrics exposes Switchyard's Prometheus metrics at /metrics:
-// the gateway's usage recording (recorded, written, dropped, failed,
-// queued) and the registry's state (snapshot version, providers, models,
-// connections, load errors, staleness), plus the Go runtime and process.
+// gateway requests, latency, tokens, cost and errors (fed from the usage
+// events, see Gateway), the usage recording (recorded, written, dropped,
+// failed, queued), the registry's state (snapshot version, providers,
+// models, connections, load errors, staleness), the database pool, plus
+// the Go runtime and process.
 package metrics
 
 import (
+	"database/sql"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +30,10 @@ type UsageCounters interface {
 type Config struct {
 	Usage    UsageCounters
 	Registry *registry.Registry
+	// Gateway counts gateway requests; feed it the usage events.
+	Gateway *Gateway
+	// DB is the database pool, for its connection statistics.
+	DB *sql.DB
 }
 
 // Handler returns the /metrics handler over a registry of its own (no
@@ -44,6 +51,12 @@ func Handler(cfg Config) http.Handler {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchyard_usage_events_queued", Help: "Usage events waiting to be written."},
 				func() float64 { return float64(u.Queued()) }),
 		)
+	}
+	if cfg.Gateway != nil {
+		reg.MustRegister(cfg.Gateway.collector...)
+	}
+	if cfg.DB != nil {
+		reg.MustRegister(collectors.NewDBStatsCollector(cfg.DB, "switchyard"))
 	}
 	if r := cfg.Registry; r != nil {
 		gauge := func(name, help string, fn func(s *registry.Snapshot) float64) prometheus.Collector {

@@ -88,7 +88,11 @@ func TestGatewayThroughTheRealProgram(t *testing.T) {
 		}
 		m, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if strings.Contains(string(m), "switchyard_usage_events_recorded_total 1") && strings.Contains(string(m), "switchyard_registry_models 1") {
+		if strings.Contains(string(m), "switchyard_usage_events_recorded_total 1") && strings.Contains(string(m), "switchyard_registry_models 1") &&
+			strings.Contains(string(m), `switchyard_gateway_requests_total{model="gpt-4o-mini",provider="local",status="ok"} 1`) &&
+			strings.Contains(string(m), `switchyard_gateway_request_duration_seconds_count{model="gpt-4o-mini",provider="local"} 1`) &&
+			strings.Contains(string(m), `switchyard_gateway_tokens_total{direction="input",model="gpt-4o-mini",provider="local"}`) &&
+			strings.Contains(string(m), `go_sql_open_connections{db_name="switchyard"}`) {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -164,9 +164,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		}
 		log.Info("usage recorded", "written", usage.Written(), "dropped", usage.Dropped(), "failed", usage.Failed())
 	}()
-	gw := gateway.New(gateway.Config{Registry: reg, Logger: log, Record: usage.Record, Spend: db})
+	// Every usage event also feeds the Prometheus series (a few atomic
+	// adds) on its way to the recorder's queue.
+	gwMetrics := metrics.NewGateway(reg)
+	record := func(e switchyard.UsageEvent) {
+		gwMetrics.Observe(&e)
+		usage.Record(e)
+	}
+	gw := gateway.New(gateway.Config{Registry: reg, Logger: log, Record: record, Spend: db})
 	handler, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load, Control: ctl, Gateway: gw,
-		Metrics:      metrics.Handler(metrics.Config{Usage: usage, Registry: reg}),
+		Metrics:      metrics.Handler(metrics.Config{Usage: usage, Registry: reg, Gateway: gwMetrics, DB: db.SQL()}),
 		MaxBodyBytes: cfg.MaxBodyBytes, SecureCookies: cfg.TLS(), Web: web.Handler()})
 	if err != nil {
 		return err
