@@ -79,9 +79,16 @@ type UsageRollup struct {
 	TTFT      []byte
 }
 
+// AllConnections is the ConnectionID (and UserID) of the rollups that sum
+// a provider and model over every connection: a query that needs no
+// connection or user reads these, one row per model and bucket instead of
+// one per connection.
+const AllConnections = "*"
+
 // RollupFilter selects rollups of one resolution in [Since, Until).
 // ConnectionIDs, when not nil, limits them to those connections (an empty
-// non-nil slice selects nothing).
+// non-nil slice selects nothing). Totals selects only the AllConnections
+// rollups; otherwise they are left out.
 type RollupFilter struct {
 	Resolution    Resolution
 	Since         time.Time
@@ -90,6 +97,7 @@ type RollupFilter struct {
 	ModelID       string
 	ConnectionID  string
 	ConnectionIDs []string
+	Totals        bool
 }
 
 // RollupStore keeps the rolled-up usage history. Rollups are derived data:

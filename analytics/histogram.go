@@ -67,7 +67,7 @@ func (h *Histogram) grow(n int) {
 		h.counts = h.counts[:n]
 		return
 	}
-	c := make([]uint64, n, max(n, 64))
+	c := make([]uint64, n, min(max(n, 2*cap(h.counts), 64), histBuckets))
 	copy(c, h.counts)
 	h.counts = c
 }

@@ -176,8 +176,11 @@ func (rd *Reader) Usage(ctx context.Context, q switchyard.UsageQuery) (*switchya
 		at     int64
 	}
 	buckets := map[bucketKey]*stats{}
+	// Without a connection or user in the question, the per-model totals
+	// answer it from a fraction of the rows.
+	totals := q.ConnectionID == "" && q.ConnectionIDs == nil && q.GroupBy != switchyard.GroupByConnection && q.GroupBy != switchyard.GroupByUser
 	err := rd.store.ListRollups(ctx, switchyard.RollupFilter{Resolution: q.Resolution, Since: q.From, Until: q.To,
-		ProviderID: q.ProviderID, ModelID: q.ModelID, ConnectionID: q.ConnectionID, ConnectionIDs: q.ConnectionIDs},
+		ProviderID: q.ProviderID, ModelID: q.ModelID, ConnectionID: q.ConnectionID, ConnectionIDs: q.ConnectionIDs, Totals: totals},
 		func(u *switchyard.UsageRollup) error {
 			k := bucketKey{series: groupKey(q.GroupBy, u), at: u.Bucket.Unix()}
 			s := buckets[k]

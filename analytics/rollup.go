@@ -302,8 +302,14 @@ func (a *aggregator) get(at time.Time, provider, model, connection, user string)
 	return p
 }
 
+// addEvent counts e in its own rollup and in its model's total over every
+// connection.
 func (a *aggregator) addEvent(e *switchyard.UsageEvent) {
-	p := a.get(e.At, e.ProviderID, e.ModelID, e.ConnectionID, e.UserID)
+	a.addEventTo(a.get(e.At, e.ProviderID, e.ModelID, e.ConnectionID, e.UserID), e)
+	a.addEventTo(a.get(e.At, e.ProviderID, e.ModelID, switchyard.AllConnections, switchyard.AllConnections), e)
+}
+
+func (a *aggregator) addEventTo(p *partial, e *switchyard.UsageEvent) {
 	r := &p.row
 	r.Requests++
 	r.InputTokens += int64(e.InputTokens)
@@ -334,13 +340,20 @@ func (a *aggregator) addEvent(e *switchyard.UsageEvent) {
 	}
 }
 
+// addRollup adds a finer rollup to its own rollup and to its model's
+// total; the finer totals are not read (ListRollups leaves them out).
 func (a *aggregator) addRollup(u *switchyard.UsageRollup) error {
-	p := a.get(u.Bucket, u.ProviderID, u.ModelID, u.ConnectionID, u.UserID)
-	addStats(&p.row, u)
-	if err := p.latency.MergeBinary(u.Latency); err != nil {
-		return err
+	for _, p := range []*partial{a.get(u.Bucket, u.ProviderID, u.ModelID, u.ConnectionID, u.UserID),
+		a.get(u.Bucket, u.ProviderID, u.ModelID, switchyard.AllConnections, switchyard.AllConnections)} {
+		addStats(&p.row, u)
+		if err := p.latency.MergeBinary(u.Latency); err != nil {
+			return err
+		}
+		if err := p.ttft.MergeBinary(u.TTFT); err != nil {
+			return err
+		}
 	}
-	return p.ttft.MergeBinary(u.TTFT)
+	return nil
 }
 
 // addStats adds u's sums (not its histograms) to r.

@@ -119,11 +119,12 @@ func sameTotals(a, b totals) bool {
 	return true
 }
 
-// allRollups reads every rollup of res, in a stable order.
-func allRollups(t *testing.T, db *sqlstore.DB, res switchyard.Resolution) []switchyard.UsageRollup {
+// allRollups reads every rollup of res (the per-model totals over every
+// connection when totals is set), in a stable order.
+func allRollups(t *testing.T, db *sqlstore.DB, res switchyard.Resolution, totals ...bool) []switchyard.UsageRollup {
 	t.Helper()
 	var out []switchyard.UsageRollup
-	err := db.ListRollups(ctx, switchyard.RollupFilter{Resolution: res}, func(r *switchyard.UsageRollup) error {
+	err := db.ListRollups(ctx, switchyard.RollupFilter{Resolution: res, Totals: len(totals) > 0 && totals[0]}, func(r *switchyard.UsageRollup) error {
 		c := *r
 		c.Latency, c.TTFT = slices.Clone(r.Latency), slices.Clone(r.TTFT)
 		out = append(out, c)
@@ -173,6 +174,16 @@ func TestRollupsKeepTotalsAndPercentiles(t *testing.T) {
 			rows := allRollups(t, db, r)
 			if got := rollupTotals(rows); !sameTotals(got, want) {
 				t.Errorf("%s rollups total %+v, raw events %+v", r, got, want)
+			}
+			// The per-model totals over every connection sum the same.
+			totals := allRollups(t, db, r, true)
+			if got := rollupTotals(totals); !sameTotals(got, want) || len(totals) >= len(rows) {
+				t.Errorf("%s per-model totals %+v (%d rows, %d per connection), raw events %+v", r, got, len(totals), len(rows), want)
+			}
+			for _, tr := range totals {
+				if tr.ConnectionID != switchyard.AllConnections || tr.UserID != switchyard.AllConnections {
+					t.Fatalf("a total row names a connection: %+v", tr)
+				}
 			}
 		}
 		days := allRollups(t, db, switchyard.ResolutionDay)
@@ -238,7 +249,7 @@ func TestRollupRunTwiceChangesNothing(t *testing.T) {
 		}
 		before := map[switchyard.Resolution][]switchyard.UsageRollup{}
 		for _, res := range switchyard.Resolutions {
-			before[res] = allRollups(t, db, res)
+			before[res] = append(allRollups(t, db, res), allRollups(t, db, res, true)...)
 		}
 		// Again, and from a second roller (another replica) at a later
 		// minute: the rebuilt overlap gives the same rows.
@@ -249,7 +260,7 @@ func TestRollupRunTwiceChangesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, res := range switchyard.Resolutions {
-			after := allRollups(t, db, res)
+			after := append(allRollups(t, db, res), allRollups(t, db, res, true)...)
 			if len(after) != len(before[res]) {
 				t.Fatalf("%s: %d rows, then %d", res, len(before[res]), len(after))
 			}
@@ -302,7 +313,7 @@ func TestRollupLateEventsAndPruning(t *testing.T) {
 			t.Fatalf("raw events left: %d, %v", len(page.Items), err)
 		}
 		for _, r := range []switchyard.Resolution{switchyard.ResolutionMinute, switchyard.ResolutionHour} {
-			if rows := allRollups(t, db, r); len(rows) != 0 {
+			if rows := append(allRollups(t, db, r), allRollups(t, db, r, true)...); len(rows) != 0 {
 				t.Fatalf("%d %s rollups left", len(rows), r)
 			}
 		}

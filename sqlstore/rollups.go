@@ -141,6 +141,11 @@ func (s *store) ListRollups(ctx context.Context, f switchyard.RollupFilter, fn f
 	}
 	var w where
 	w.add("resolution = ?", string(f.Resolution))
+	if f.Totals {
+		w.add("connection_id = ?", switchyard.AllConnections)
+	} else {
+		w.add("connection_id <> ?", switchyard.AllConnections)
+	}
 	if !f.Since.IsZero() {
 		w.add("bucket >= ?", s.ts(f.Since))
 	}
@@ -167,15 +172,18 @@ func (s *store) ListRollups(ctx context.Context, f switchyard.RollupFilter, fn f
 	}
 	var r switchyard.UsageRollup
 	var res, classes string
+	// The histograms are read in place, not copied: fn must not keep them.
+	var latency, ttft sql.RawBytes
 	for rows.Next() {
 		r = switchyard.UsageRollup{}
 		if err := rows.Scan(&res, dbTime{&r.Bucket}, &r.ProviderID, &r.ModelID, &r.ConnectionID, &r.UserID,
 			&r.Requests, &r.Errors, &r.Cancelled, &classes, &r.InputTokens, &r.OutputTokens, &r.CachedInputTokens,
-			&r.CostUSD, &r.LatencySumMS, &r.Latency, &r.TTFTCount, &r.TTFTSumMS, &r.TTFT); err != nil {
+			&r.CostUSD, &r.LatencySumMS, &latency, &r.TTFTCount, &r.TTFTSumMS, &ttft); err != nil {
 			rows.Close()
 			return fmt.Errorf("list rollups: %w", err)
 		}
 		r.Resolution = switchyard.Resolution(res)
+		r.Latency, r.TTFT = latency, ttft
 		if classes != "{}" && classes != "" {
 			if err := json.Unmarshal([]byte(classes), &r.ErrorClasses); err != nil {
 				rows.Close()

@@ -1565,6 +1565,12 @@ func testRollupsFilters(t *testing.T, _ Backend, db *sqlstore.DB) {
 		[]switchyard.UsageRollup{rollup(switchyard.ResolutionMinute, t0, "p1", "c1", 1)}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
+	// The per-model totals over every connection, apart from the rest.
+	total := rollup(hour, t0.Add(time.Hour), "p1", switchyard.AllConnections, 3)
+	total.UserID = switchyard.AllConnections
+	if err := db.ReplaceRollups(ctx, hour, t0.Add(time.Hour), t0.Add(2*time.Hour), append(rows[6:12:12], total), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name string
 		f    switchyard.RollupFilter
@@ -1578,6 +1584,8 @@ func testRollupsFilters(t *testing.T, _ Backend, db *sqlstore.DB) {
 		{"connections", switchyard.RollupFilter{ConnectionIDs: []string{"c1", "c3"}}, 20},
 		{"no connections", switchyard.RollupFilter{ConnectionIDs: []string{}}, 0},
 		{"together", switchyard.RollupFilter{ProviderID: "p1", ConnectionIDs: []string{"c2"}, Until: t0.Add(2 * time.Hour)}, 2},
+		{"totals", switchyard.RollupFilter{Totals: true}, 1},
+		{"totals of p2", switchyard.RollupFilter{Totals: true, ProviderID: "p2"}, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.f.Resolution = hour

@@ -26,9 +26,11 @@ CREATE TABLE usage_rollups (
     ttft_count          BIGINT NOT NULL DEFAULT 0,
     ttft_sum_ms         BIGINT NOT NULL DEFAULT 0,
     ttft                BYTEA,
-    PRIMARY KEY (resolution, bucket, provider_id, model_id, connection_id, user_id)
+    -- Connection before bucket: the per-model totals (connection '*') and
+    -- one connection's rows are each one range of the key.
+    PRIMARY KEY (resolution, connection_id, bucket, provider_id, model_id, user_id)
 );
-CREATE INDEX usage_rollups_connection ON usage_rollups (resolution, connection_id, bucket);
+CREATE INDEX usage_rollups_bucket ON usage_rollups (resolution, bucket);
 
 -- How far the minute rollups have been built from raw events.
 CREATE TABLE usage_rollup_state (

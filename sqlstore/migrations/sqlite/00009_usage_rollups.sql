@@ -3,7 +3,8 @@
 -- rewrites whole time windows (so building one twice changes nothing).
 -- latency and ttft are mergeable log-scale histograms (analytics.Histogram),
 -- so that percentiles survive the rollup from minutes to hours to days.
--- No foreign keys: the history outlives what it names.
+-- No foreign keys: the history outlives what it names. WITHOUT ROWID keeps
+-- the rows in key order, so a range of the key is read without lookups.
 
 -- +goose Up
 CREATE TABLE usage_rollups (
@@ -26,9 +27,11 @@ CREATE TABLE usage_rollups (
     ttft_count          INTEGER NOT NULL DEFAULT 0,
     ttft_sum_ms         INTEGER NOT NULL DEFAULT 0,
     ttft                BLOB,
-    PRIMARY KEY (resolution, bucket, provider_id, model_id, connection_id, user_id)
-);
-CREATE INDEX usage_rollups_connection ON usage_rollups (resolution, connection_id, bucket);
+    -- Connection before bucket: the per-model totals (connection '*') and
+    -- one connection's rows are each one range of the key.
+    PRIMARY KEY (resolution, connection_id, bucket, provider_id, model_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX usage_rollups_bucket ON usage_rollups (resolution, bucket);
 
 -- How far the minute rollups have been built from raw events.
 CREATE TABLE usage_rollup_state (
