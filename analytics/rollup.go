@@ -86,7 +86,9 @@ type RollerConfig struct {
 // days they fall in from the finer rollups) and replaces what was stored
 // for them, so a run is idempotent and replicas that run it at once (on
 // PostgreSQL, one at a time under an advisory lock) write the same rows.
-// Raw events are pruned only once rolled up.
+// Raw events are pruned only once rolled up, and those of the current
+// calendar month (UTC) are kept whatever the retention, since the
+// gateway's monthly budgets are summed from them.
 type Roller struct {
 	store     switchyard.RollupStore
 	retention Retention
@@ -210,13 +212,15 @@ func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 		}
 	}
 
-	// Raw events go once rolled up, never before.
+	// Raw events go once rolled up, never before, and never in the
+	// current month: monthly budgets are summed from them.
 	mark, err = r.store.RollupWatermark(ctx)
 	if err != nil {
 		return out, err
 	}
 	if !mark.IsZero() {
-		before := minTime(now.Add(-r.retention.Raw), mark.Add(-r.overlap))
+		month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+		before := minTime(minTime(now.Add(-r.retention.Raw), mark.Add(-r.overlap)), month)
 		if out.PrunedRaw, err = r.store.PruneUsage(ctx, before); err != nil {
 			return out, err
 		}

@@ -334,3 +334,28 @@ func TestRollupRetentionMinimums(t *testing.T) {
 		t.Fatal("minute retention of 1h accepted; the hour in progress is rebuilt from its minutes")
 	}
 }
+
+func TestRawEventsOfTheMonthKept(t *testing.T) {
+	db := storetest.SQLite().Open(t)
+	// Budgets are summed from this month's raw events: a week's retention
+	// does not take the start of the month away.
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	old := switchyard.UsageEvent{At: time.Date(2026, 10, 30, 9, 0, 0, 0, time.UTC), ConnectionID: "c", Status: switchyard.UsageOK, CostUSD: 1}
+	month := switchyard.UsageEvent{At: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), ConnectionID: "c", Status: switchyard.UsageOK, CostUSD: 2}
+	if err := db.AppendUsage(ctx, []switchyard.UsageEvent{old, month}); err != nil {
+		t.Fatal(err)
+	}
+	ret := analytics.DefaultRetention
+	ret.Raw = 7 * 24 * time.Hour
+	res, err := newRoller(t, db, now, ret).RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PrunedRaw != 1 {
+		t.Fatalf("pruned %d raw events, want the one of October", res.PrunedRaw)
+	}
+	spent, err := db.ConnectionSpend(ctx, []string{"c"}, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || spent["c"] != 2 {
+		t.Fatalf("spent this month = %v, %v", spent, err)
+	}
+}

@@ -295,7 +295,7 @@ func settings() []Setting {
 			get: func(c *Config) string { return strconv.Itoa(c.BackupKeep) },
 		},
 		retention("RetentionRaw", "SWITCHYARD_RETENTION_RAW", "retention-raw", "7d", time.Hour,
-			"How long raw usage events (one per gateway request) are kept; they are deleted only once rolled up", func(c *Config) *time.Duration { return &c.RetentionRaw }),
+			"How long raw usage events (one per gateway request) are kept; they are deleted only once rolled up, and never in the current month (monthly budgets are summed from them)", func(c *Config) *time.Duration { return &c.RetentionRaw }),
 		retention("RetentionMinute", "SWITCHYARD_RETENTION_MINUTE", "retention-minute", "2d", 3*time.Hour,
 			"How long per-minute usage rollups are kept", func(c *Config) *time.Duration { return &c.RetentionMinute }),
 		retention("RetentionHour", "SWITCHYARD_RETENTION_HOUR", "retention-hour", "90d", 3*24*time.Hour,
