@@ -359,3 +359,41 @@ func TestRawEventsOfTheMonthKept(t *testing.T) {
 		t.Fatalf("spent this month = %v, %v", spent, err)
 	}
 }
+
+func TestRollupsFromTwoReplicasAtOnce(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			one, two := b.OpenPair(t)
+			events := seedEvents(t, one, 1500)
+			// Two replicas run the job at the same moment, several times:
+			// no error, and every total counted once.
+			errs := make(chan error, 2)
+			for _, db := range []*sqlstore.DB{one, two} {
+				go func() {
+					r, err := analytics.NewRoller(analytics.RollerConfig{Store: db, Now: func() time.Time { return rollupNow }})
+					for range 3 {
+						if err == nil {
+							_, err = r.RunOnce(ctx)
+						}
+					}
+					errs <- err
+				}()
+			}
+			for range 2 {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := rawTotals(events)
+			for _, res := range switchyard.Resolutions {
+				if got := rollupTotals(allRollups(t, two, res)); !sameTotals(got, want) {
+					t.Fatalf("%s totals %+v, want %+v", res, got, want)
+				}
+				if got := rollupTotals(allRollups(t, one, res, true)); !sameTotals(got, want) {
+					t.Fatalf("%s per-model totals %+v, want %+v", res, got, want)
+				}
+			}
+		})
+	}
+}
