@@ -79,25 +79,39 @@ type UsageRollup struct {
 	TTFT      []byte
 }
 
-// AllConnections is the ConnectionID (and UserID) of the rollups that sum
-// a provider and model over every connection: a query that needs no
-// connection or user reads these, one row per model and bucket instead of
-// one per connection.
-const AllConnections = "*"
+// RollupAll stands for every value of a rollup's key field: the totals
+// of a model over every connection have ConnectionID and UserID
+// RollupAll; those of a connection over every model, ProviderID and
+// ModelID.
+const RollupAll = "*"
 
-// RollupFilter selects rollups of one resolution in [Since, Until).
-// ConnectionIDs, when not nil, limits them to those connections (an empty
-// non-nil slice selects nothing). Totals selects only the AllConnections
-// rollups; otherwise they are left out.
+// RollupKind says what the rollups of a filter sum over.
+type RollupKind int
+
+const (
+	// RollupDetail rollups are of one provider, model, connection and user.
+	RollupDetail RollupKind = iota
+	// RollupModelTotals sum a provider's model over every connection: a
+	// question that names no connection or user reads these, one row per
+	// model and bucket instead of one per connection.
+	RollupModelTotals
+	// RollupConnectionTotals sum a connection (and its user) over every
+	// provider and model: for questions that name no provider or model.
+	RollupConnectionTotals
+)
+
+// RollupFilter selects rollups of one kind and resolution in [Since,
+// Until). ConnectionIDs, when not nil, limits them to those connections
+// (an empty non-nil slice selects nothing).
 type RollupFilter struct {
 	Resolution    Resolution
+	Kind          RollupKind
 	Since         time.Time
 	Until         time.Time
 	ProviderID    string
 	ModelID       string
 	ConnectionID  string
 	ConnectionIDs []string
-	Totals        bool
 }
 
 // RollupStore keeps the rolled-up usage history. Rollups are derived data:

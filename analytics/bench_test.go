@@ -106,7 +106,8 @@ func BenchmarkWrite10k(b *testing.B) {
 // seedMonth stores a month of hourly and daily rollups ending at end: 5
 // providers × 4 models × 10 connections = 200 groups per bucket (144,000
 // hourly rows, 6,000 daily), each with latency and TTFT histograms of a
-// few dozen buckets, and the 20 per-model totals per bucket.
+// few dozen buckets, and per bucket the 20 models' totals and the 10
+// connections' totals.
 func seedMonth(b *testing.B, db switchyard.RollupStore, end time.Time) {
 	b.Helper()
 	ctx := context.Background()
@@ -126,7 +127,7 @@ func seedMonth(b *testing.B, db switchyard.RollupStore, end time.Time) {
 				for c := range 11 {
 					conn, user := fmt.Sprintf("connection-%d", c), fmt.Sprintf("user-%d", c%3)
 					if c == 10 {
-						conn, user = switchyard.AllConnections, switchyard.AllConnections
+						conn, user = switchyard.RollupAll, switchyard.RollupAll
 					}
 					out = append(out, switchyard.UsageRollup{Resolution: res, Bucket: at, ProviderID: fmt.Sprintf("provider-%d", p),
 						ModelID: fmt.Sprintf("model-%d-%d", p, m), ConnectionID: conn, UserID: user,
@@ -134,6 +135,11 @@ func seedMonth(b *testing.B, db switchyard.RollupStore, end time.Time) {
 						LatencySumMS: 80_000, Latency: hist(), TTFTCount: 100, TTFTSumMS: 20_000, TTFT: hist()})
 				}
 			}
+		}
+		for c := range 10 {
+			out = append(out, switchyard.UsageRollup{Resolution: res, Bucket: at, ProviderID: switchyard.RollupAll, ModelID: switchyard.RollupAll,
+				ConnectionID: fmt.Sprintf("connection-%d", c), UserID: fmt.Sprintf("user-%d", c%3), Requests: 4000, InputTokens: 4_000_000,
+				OutputTokens: 800_000, CostUSD: 2.4, LatencySumMS: 1_600_000, Latency: hist(), TTFTCount: 2000, TTFTSumMS: 400_000, TTFT: hist()})
 		}
 		return out
 	}

@@ -176,11 +176,18 @@ func (rd *Reader) Usage(ctx context.Context, q switchyard.UsageQuery) (*switchya
 		at     int64
 	}
 	buckets := map[bucketKey]*stats{}
-	// Without a connection or user in the question, the per-model totals
-	// answer it from a fraction of the rows.
-	totals := q.ConnectionID == "" && q.ConnectionIDs == nil && q.GroupBy != switchyard.GroupByConnection && q.GroupBy != switchyard.GroupByUser
-	err := rd.store.ListRollups(ctx, switchyard.RollupFilter{Resolution: q.Resolution, Since: q.From, Until: q.To,
-		ProviderID: q.ProviderID, ModelID: q.ModelID, ConnectionID: q.ConnectionID, ConnectionIDs: q.ConnectionIDs, Totals: totals},
+	// A question that names no connection or user is answered by the
+	// models' totals, one that names no provider or model by the
+	// connections' totals: a fraction of the rows either way.
+	kind := switchyard.RollupDetail
+	switch {
+	case q.ConnectionID == "" && q.ConnectionIDs == nil && q.GroupBy != switchyard.GroupByConnection && q.GroupBy != switchyard.GroupByUser:
+		kind = switchyard.RollupModelTotals
+	case q.ProviderID == "" && q.ModelID == "" && q.GroupBy != switchyard.GroupByProvider && q.GroupBy != switchyard.GroupByModel:
+		kind = switchyard.RollupConnectionTotals
+	}
+	err := rd.store.ListRollups(ctx, switchyard.RollupFilter{Resolution: q.Resolution, Kind: kind, Since: q.From, Until: q.To,
+		ProviderID: q.ProviderID, ModelID: q.ModelID, ConnectionID: q.ConnectionID, ConnectionIDs: q.ConnectionIDs},
 		func(u *switchyard.UsageRollup) error {
 			k := bucketKey{series: groupKey(q.GroupBy, u), at: u.Bucket.Unix()}
 			s := buckets[k]

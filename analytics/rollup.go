@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"sort"
 	"time"
 
@@ -280,7 +281,13 @@ type partial struct {
 	row     switchyard.UsageRollup
 	latency Histogram
 	ttft    Histogram
+	// costNanos sums the cost in billionths of a dollar: an integer sum
+	// does not depend on the order rows arrive in, so rebuilding a
+	// window gives the very same rows.
+	costNanos int64
 }
+
+func nanos(usd float64) int64 { return int64(math.Round(usd * 1e9)) }
 
 // aggregator sums events or finer rollups into rollups of one resolution.
 type aggregator struct {
@@ -306,11 +313,13 @@ func (a *aggregator) get(at time.Time, provider, model, connection, user string)
 	return p
 }
 
-// addEvent counts e in its own rollup and in its model's total over every
-// connection.
+// addEvent counts e in its own rollup, its model's total over every
+// connection and its connection's total over every model.
 func (a *aggregator) addEvent(e *switchyard.UsageEvent) {
+	all := switchyard.RollupAll
 	a.addEventTo(a.get(e.At, e.ProviderID, e.ModelID, e.ConnectionID, e.UserID), e)
-	a.addEventTo(a.get(e.At, e.ProviderID, e.ModelID, switchyard.AllConnections, switchyard.AllConnections), e)
+	a.addEventTo(a.get(e.At, e.ProviderID, e.ModelID, all, all), e)
+	a.addEventTo(a.get(e.At, all, all, e.ConnectionID, e.UserID), e)
 }
 
 func (a *aggregator) addEventTo(p *partial, e *switchyard.UsageEvent) {
@@ -319,7 +328,7 @@ func (a *aggregator) addEventTo(p *partial, e *switchyard.UsageEvent) {
 	r.InputTokens += int64(e.InputTokens)
 	r.OutputTokens += int64(e.OutputTokens)
 	r.CachedInputTokens += int64(e.CachedInputTokens)
-	r.CostUSD += e.CostUSD
+	p.costNanos += nanos(e.CostUSD)
 	switch e.Status {
 	case switchyard.UsageError:
 		r.Errors++
@@ -344,12 +353,14 @@ func (a *aggregator) addEventTo(p *partial, e *switchyard.UsageEvent) {
 	}
 }
 
-// addRollup adds a finer rollup to its own rollup and to its model's
-// total; the finer totals are not read (ListRollups leaves them out).
+// addRollup adds a finer detail rollup to its own rollup and to both
+// totals it falls in (the finer totals are not read).
 func (a *aggregator) addRollup(u *switchyard.UsageRollup) error {
+	all := switchyard.RollupAll
 	for _, p := range []*partial{a.get(u.Bucket, u.ProviderID, u.ModelID, u.ConnectionID, u.UserID),
-		a.get(u.Bucket, u.ProviderID, u.ModelID, switchyard.AllConnections, switchyard.AllConnections)} {
+		a.get(u.Bucket, u.ProviderID, u.ModelID, all, all), a.get(u.Bucket, all, all, u.ConnectionID, u.UserID)} {
 		addStats(&p.row, u)
+		p.costNanos += nanos(u.CostUSD)
 		if err := p.latency.MergeBinary(u.Latency); err != nil {
 			return err
 		}
@@ -383,6 +394,7 @@ func addStats(r, u *switchyard.UsageRollup) {
 func (a *aggregator) rows() ([]switchyard.UsageRollup, error) {
 	out := make([]switchyard.UsageRollup, 0, len(a.m))
 	for _, p := range a.m {
+		p.row.CostUSD = float64(p.costNanos) / 1e9
 		var err error
 		if p.row.Latency, err = p.latency.MarshalBinary(); err != nil {
 			return nil, err

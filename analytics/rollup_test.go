@@ -119,12 +119,16 @@ func sameTotals(a, b totals) bool {
 	return true
 }
 
-// allRollups reads every rollup of res (the per-model totals over every
-// connection when totals is set), in a stable order.
-func allRollups(t *testing.T, db *sqlstore.DB, res switchyard.Resolution, totals ...bool) []switchyard.UsageRollup {
+// allRollups reads every rollup of res (of the kind given, detail by
+// default), in a stable order.
+func allRollups(t *testing.T, db *sqlstore.DB, res switchyard.Resolution, kind ...switchyard.RollupKind) []switchyard.UsageRollup {
 	t.Helper()
 	var out []switchyard.UsageRollup
-	err := db.ListRollups(ctx, switchyard.RollupFilter{Resolution: res, Totals: len(totals) > 0 && totals[0]}, func(r *switchyard.UsageRollup) error {
+	f := switchyard.RollupFilter{Resolution: res}
+	if len(kind) > 0 {
+		f.Kind = kind[0]
+	}
+	err := db.ListRollups(ctx, f, func(r *switchyard.UsageRollup) error {
 		c := *r
 		c.Latency, c.TTFT = slices.Clone(r.Latency), slices.Clone(r.TTFT)
 		out = append(out, c)
@@ -138,6 +142,13 @@ func allRollups(t *testing.T, db *sqlstore.DB, res switchyard.Resolution, totals
 		return fmt.Sprint(a.Bucket.Unix(), a.ProviderID, a.ModelID, a.ConnectionID) < fmt.Sprint(b.Bucket.Unix(), b.ProviderID, b.ModelID, b.ConnectionID)
 	})
 	return out
+}
+
+// allKinds reads the rollups of res of every kind.
+func allKinds(t *testing.T, db *sqlstore.DB, res switchyard.Resolution) []switchyard.UsageRollup {
+	t.Helper()
+	return append(append(allRollups(t, db, res), allRollups(t, db, res, switchyard.RollupModelTotals)...),
+		allRollups(t, db, res, switchyard.RollupConnectionTotals)...)
 }
 
 func newRoller(t *testing.T, db *sqlstore.DB, now time.Time, ret analytics.Retention) *analytics.Roller {
@@ -175,14 +186,25 @@ func TestRollupsKeepTotalsAndPercentiles(t *testing.T) {
 			if got := rollupTotals(rows); !sameTotals(got, want) {
 				t.Errorf("%s rollups total %+v, raw events %+v", r, got, want)
 			}
-			// The per-model totals over every connection sum the same.
-			totals := allRollups(t, db, r, true)
-			if got := rollupTotals(totals); !sameTotals(got, want) || len(totals) >= len(rows) {
-				t.Errorf("%s per-model totals %+v (%d rows, %d per connection), raw events %+v", r, got, len(totals), len(rows), want)
+			// The totals of each model over every connection, and of each
+			// connection over every model, sum the same.
+			all := switchyard.RollupAll
+			models := allRollups(t, db, r, switchyard.RollupModelTotals)
+			if got := rollupTotals(models); !sameTotals(got, want) || len(models) >= len(rows) {
+				t.Errorf("%s model totals %+v (%d rows, %d in detail), raw events %+v", r, got, len(models), len(rows), want)
 			}
-			for _, tr := range totals {
-				if tr.ConnectionID != switchyard.AllConnections || tr.UserID != switchyard.AllConnections {
-					t.Fatalf("a total row names a connection: %+v", tr)
+			for _, tr := range models {
+				if tr.ConnectionID != all || tr.UserID != all || tr.ProviderID == all || tr.ModelID == all {
+					t.Fatalf("a model total names a connection: %+v", tr)
+				}
+			}
+			conns := allRollups(t, db, r, switchyard.RollupConnectionTotals)
+			if got := rollupTotals(conns); !sameTotals(got, want) || len(conns) >= len(rows) {
+				t.Errorf("%s connection totals %+v (%d rows, %d in detail), raw events %+v", r, got, len(conns), len(rows), want)
+			}
+			for _, tr := range conns {
+				if tr.ProviderID != all || tr.ModelID != all || tr.ConnectionID == all || tr.UserID == all {
+					t.Fatalf("a connection total names a model: %+v", tr)
 				}
 			}
 		}
@@ -249,7 +271,7 @@ func TestRollupRunTwiceChangesNothing(t *testing.T) {
 		}
 		before := map[switchyard.Resolution][]switchyard.UsageRollup{}
 		for _, res := range switchyard.Resolutions {
-			before[res] = append(allRollups(t, db, res), allRollups(t, db, res, true)...)
+			before[res] = allKinds(t, db, res)
 		}
 		// Again, and from a second roller (another replica) at a later
 		// minute: the rebuilt overlap gives the same rows.
@@ -260,7 +282,7 @@ func TestRollupRunTwiceChangesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, res := range switchyard.Resolutions {
-			after := append(allRollups(t, db, res), allRollups(t, db, res, true)...)
+			after := allKinds(t, db, res)
 			if len(after) != len(before[res]) {
 				t.Fatalf("%s: %d rows, then %d", res, len(before[res]), len(after))
 			}
@@ -313,7 +335,7 @@ func TestRollupLateEventsAndPruning(t *testing.T) {
 			t.Fatalf("raw events left: %d, %v", len(page.Items), err)
 		}
 		for _, r := range []switchyard.Resolution{switchyard.ResolutionMinute, switchyard.ResolutionHour} {
-			if rows := append(allRollups(t, db, r), allRollups(t, db, r, true)...); len(rows) != 0 {
+			if rows := allKinds(t, db, r); len(rows) != 0 {
 				t.Fatalf("%d %s rollups left", len(rows), r)
 			}
 		}
@@ -390,8 +412,10 @@ func TestRollupsFromTwoReplicasAtOnce(t *testing.T) {
 				if got := rollupTotals(allRollups(t, two, res)); !sameTotals(got, want) {
 					t.Fatalf("%s totals %+v, want %+v", res, got, want)
 				}
-				if got := rollupTotals(allRollups(t, one, res, true)); !sameTotals(got, want) {
-					t.Fatalf("%s per-model totals %+v, want %+v", res, got, want)
+				for _, kind := range []switchyard.RollupKind{switchyard.RollupModelTotals, switchyard.RollupConnectionTotals} {
+					if got := rollupTotals(allRollups(t, one, res, kind)); !sameTotals(got, want) {
+						t.Fatalf("%s totals of kind %d %+v, want %+v", res, kind, got, want)
+					}
 				}
 			}
 		})

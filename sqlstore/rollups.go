@@ -141,10 +141,13 @@ func (s *store) ListRollups(ctx context.Context, f switchyard.RollupFilter, fn f
 	}
 	var w where
 	w.add("resolution = ?", string(f.Resolution))
-	if f.Totals {
-		w.add("connection_id = ?", switchyard.AllConnections)
-	} else {
-		w.add("connection_id <> ?", switchyard.AllConnections)
+	switch f.Kind {
+	case switchyard.RollupModelTotals:
+		w.add("connection_id = ?", switchyard.RollupAll)
+	case switchyard.RollupConnectionTotals:
+		w.add("provider_id = ?", switchyard.RollupAll)
+	default:
+		w.add("connection_id <> ? AND provider_id <> ?", switchyard.RollupAll, switchyard.RollupAll)
 	}
 	if !f.Since.IsZero() {
 		w.add("bucket >= ?", s.ts(f.Since))

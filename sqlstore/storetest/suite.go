@@ -1565,10 +1565,14 @@ func testRollupsFilters(t *testing.T, _ Backend, db *sqlstore.DB) {
 		[]switchyard.UsageRollup{rollup(switchyard.ResolutionMinute, t0, "p1", "c1", 1)}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	// The per-model totals over every connection, apart from the rest.
-	total := rollup(hour, t0.Add(time.Hour), "p1", switchyard.AllConnections, 3)
-	total.UserID = switchyard.AllConnections
-	if err := db.ReplaceRollups(ctx, hour, t0.Add(time.Hour), t0.Add(2*time.Hour), append(rows[6:12:12], total), time.Time{}); err != nil {
+	// The totals of a model over every connection, and of a connection
+	// over every model, apart from the rest.
+	all := switchyard.RollupAll
+	model := rollup(hour, t0.Add(time.Hour), "p1", all, 3)
+	model.UserID = all
+	conn := rollup(hour, t0.Add(time.Hour), all, "c2", 3)
+	conn.ModelID = all
+	if err := db.ReplaceRollups(ctx, hour, t0.Add(time.Hour), t0.Add(2*time.Hour), append(rows[6:12:12], model, conn), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
@@ -1584,8 +1588,11 @@ func testRollupsFilters(t *testing.T, _ Backend, db *sqlstore.DB) {
 		{"connections", switchyard.RollupFilter{ConnectionIDs: []string{"c1", "c3"}}, 20},
 		{"no connections", switchyard.RollupFilter{ConnectionIDs: []string{}}, 0},
 		{"together", switchyard.RollupFilter{ProviderID: "p1", ConnectionIDs: []string{"c2"}, Until: t0.Add(2 * time.Hour)}, 2},
-		{"totals", switchyard.RollupFilter{Totals: true}, 1},
-		{"totals of p2", switchyard.RollupFilter{Totals: true, ProviderID: "p2"}, 0},
+		{"model totals", switchyard.RollupFilter{Kind: switchyard.RollupModelTotals}, 1},
+		{"model totals of p2", switchyard.RollupFilter{Kind: switchyard.RollupModelTotals, ProviderID: "p2"}, 0},
+		{"connection totals", switchyard.RollupFilter{Kind: switchyard.RollupConnectionTotals}, 1},
+		{"connection totals of c2", switchyard.RollupFilter{Kind: switchyard.RollupConnectionTotals, ConnectionIDs: []string{"c1", "c2"}}, 1},
+		{"connection totals of c1", switchyard.RollupFilter{Kind: switchyard.RollupConnectionTotals, ConnectionID: "c1"}, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.f.Resolution = hour

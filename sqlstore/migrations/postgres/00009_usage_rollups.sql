@@ -31,6 +31,8 @@ CREATE TABLE usage_rollups (
     PRIMARY KEY (resolution, connection_id, bucket, provider_id, model_id, user_id)
 );
 CREATE INDEX usage_rollups_bucket ON usage_rollups (resolution, bucket);
+-- The connections' totals (provider '*') and one provider's rows.
+CREATE INDEX usage_rollups_provider ON usage_rollups (resolution, provider_id, bucket);
 
 -- How far the minute rollups have been built from raw events.
 CREATE TABLE usage_rollup_state (
