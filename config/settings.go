@@ -346,8 +346,11 @@ func parseDays(v string) (time.Duration, error) {
 }
 
 func formatDays(d time.Duration) string {
-	if d > 0 && d%(24*time.Hour) == 0 {
+	switch {
+	case d > 0 && d%(24*time.Hour) == 0:
 		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	case d > 0 && d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + "h"
 	}
 	return d.String()
 }
