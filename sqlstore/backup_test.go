@@ -51,6 +51,14 @@ func TestBackupAndRestore(t *testing.T) {
 			if err := db.AppendUsage(ctx, []switchyard.UsageEvent{{At: time.Now(), Status: switchyard.UsageOK, CostUSD: 0.5, InputTokens: 10}}); err != nil {
 				t.Fatal(err)
 			}
+			// Rollups carry their histograms as bytes.
+			hour := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+			if err := db.ReplaceRollups(ctx, switchyard.ResolutionHour, hour, hour.Add(time.Hour), []switchyard.UsageRollup{{
+				Resolution: switchyard.ResolutionHour, Bucket: hour, ProviderID: p.ID, ModelID: m.ID, ConnectionID: "c", UserID: u.ID,
+				Requests: 3, Errors: 1, ErrorClasses: map[string]int64{"timeout": 1}, CostUSD: 0.25,
+				Latency: []byte{1, 40, 2, 0xff, 0x01}, TTFT: []byte{1, 7, 1}}}, hour.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
 			before := dumpAll(t, b, db)
 
 			var backup bytes.Buffer
@@ -85,6 +93,15 @@ func TestBackupAndRestore(t *testing.T) {
 			}
 			if after := dumpAll(t, b, db); after != before {
 				t.Fatalf("after restore:\n%s\nbefore:\n%s", after, before)
+			}
+			var rolled []switchyard.UsageRollup
+			if err := db.ListRollups(ctx, switchyard.RollupFilter{Resolution: switchyard.ResolutionHour}, func(r *switchyard.UsageRollup) error {
+				c := *r
+				c.Latency = append([]byte(nil), r.Latency...)
+				rolled = append(rolled, c)
+				return nil
+			}); err != nil || len(rolled) != 1 || !bytes.Equal(rolled[0].Latency, []byte{1, 40, 2, 0xff, 0x01}) || rolled[0].ErrorClasses["timeout"] != 1 {
+				t.Fatalf("restored rollups = %+v, %v", rolled, err)
 			}
 			rp, err := db.GetProviderBySlug(ctx, "p")
 			if err != nil || rp.Name != "P" || rp.Credentials[0].Secrets["api_key"].Reveal() != key {
