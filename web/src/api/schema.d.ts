@@ -954,6 +954,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/analytics/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage and performance over time
+         * @description Requests, tokens, cost, error rate and latency percentiles over `[from, to)`, as one
+         *     series per group (or one series without `group_by`), answered from the minute, hour and
+         *     day rollups. Without `resolution` the server picks one from the range (minute up to 6
+         *     hours, hour up to 15 days, day beyond) and from what retention still keeps; `from` and
+         *     `to` are widened to whole buckets. Only buckets with requests have a point. Latency and
+         *     TTFT percentiles are over successful requests, within 4.5 % of the exact value.
+         *     Admins see all usage; a user sees only the usage of the connections they own.
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/analytics/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Advice drawn from measured usage
+         * @description Admins only. Each recommendation has a kind, the subject it is about, a message and the
+         *     numbers that justify it: `cheaper_model` (a priced model with every capability of the one
+         *     a connection uses that would have cost at least 20 % less over the last 7 days),
+         *     `faster_provider` (another provider answers the same upstream model at least 20 % faster
+         *     at the median), `rising_errors` (a provider's error rate over the last 24 hours is at
+         *     least 5 % and twice that of the 6 days before), `unused_provider` and `unused_model`
+         *     (enabled, older than 30 days, no request in 30 days), `near_budget` (a connection has
+         *     spent 80 % of its monthly budget).
+         */
+        get: operations["listRecommendations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1773,6 +1826,130 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             remote_addr: string;
+        };
+        UsageStats: {
+            /** Format: int64 */
+            requests: number;
+            /**
+             * Format: int64
+             * @description Requests that failed.
+             */
+            errors: number;
+            /**
+             * Format: int64
+             * @description Requests the client gave up on; neither errors nor successes.
+             */
+            cancelled: number;
+            /**
+             * Format: double
+             * @description errors / requests.
+             */
+            error_rate: number;
+            /** @description Errors by class (rate_limited, upstream_error, timeout, …). */
+            error_classes?: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            input_tokens: number;
+            /** Format: int64 */
+            output_tokens: number;
+            /** Format: double */
+            cost_usd: number;
+            /** Format: double */
+            latency_p50_ms: number;
+            /** Format: double */
+            latency_p95_ms: number;
+            /** Format: double */
+            latency_p99_ms: number;
+            /**
+             * Format: double
+             * @description Median time to the first token of successful streams.
+             */
+            ttft_p50_ms: number;
+        };
+        UsagePoint: {
+            /**
+             * Format: date-time
+             * @description Start of the bucket.
+             */
+            at: string;
+            /** Format: int64 */
+            requests: number;
+            /**
+             * Format: int64
+             * @description Requests that failed.
+             */
+            errors: number;
+            /**
+             * Format: int64
+             * @description Requests the client gave up on; neither errors nor successes.
+             */
+            cancelled: number;
+            /**
+             * Format: double
+             * @description errors / requests.
+             */
+            error_rate: number;
+            /** @description Errors by class (rate_limited, upstream_error, timeout, …). */
+            error_classes?: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            input_tokens: number;
+            /** Format: int64 */
+            output_tokens: number;
+            /** Format: double */
+            cost_usd: number;
+            /** Format: double */
+            latency_p50_ms: number;
+            /** Format: double */
+            latency_p95_ms: number;
+            /** Format: double */
+            latency_p99_ms: number;
+            /**
+             * Format: double
+             * @description Median time to the first token of successful streams.
+             */
+            ttft_p50_ms: number;
+        };
+        UsageSeries: {
+            /** @description The group: a provider, model, connection or user id; empty without group_by. */
+            key: string;
+            /** @description The group's name while it still exists; empty otherwise. */
+            name: string;
+            total: components["schemas"]["UsageStats"];
+            points: components["schemas"]["UsagePoint"][];
+        };
+        UsageReport: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @enum {string} */
+            resolution: "minute" | "hour" | "day";
+            /** @enum {string} */
+            group_by?: "provider" | "model" | "connection" | "user";
+            series: components["schemas"]["UsageSeries"][];
+        };
+        Subject: {
+            /** @enum {string} */
+            type: "provider" | "model" | "connection";
+            id: string;
+            name: string;
+        };
+        Recommendation: {
+            /** @enum {string} */
+            kind: "cheaper_model" | "faster_provider" | "rising_errors" | "unused_model" | "unused_provider" | "near_budget";
+            subject: components["schemas"]["Subject"];
+            alternative?: components["schemas"]["Subject"];
+            message: string;
+            /** @description The measured numbers behind the advice. */
+            evidence: {
+                [key: string]: number;
+            };
+        };
+        RecommendationList: {
+            items: components["schemas"]["Recommendation"][];
         };
         AuditList: {
             items: components["schemas"]["AuditEntry"][];
@@ -4791,6 +4968,138 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["AuditList"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: {
+                /** @description Start of the range (RFC 3339; default: a day before to). */
+                from?: string;
+                /** @description End of the range, exclusive (RFC 3339; default: now). */
+                to?: string;
+                /** @description One series per provider, model, connection or user. */
+                group_by?: "provider" | "model" | "connection" | "user";
+                /** @description Bucket width: minute (ranges up to 24 hours), hour (up to 93 days) or day. Default: chosen from the range. */
+                resolution?: "minute" | "hour" | "day";
+                /** @description Only this provider. */
+                provider_id?: string;
+                /** @description Only this model. */
+                model_id?: string;
+                /** @description Only this connection. */
+                connection_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-25T00:00:00Z",
+                     *       "to": "2026-11-26T00:00:00Z",
+                     *       "resolution": "hour",
+                     *       "group_by": "provider",
+                     *       "series": [
+                     *         {
+                     *           "key": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *           "name": "OpenAI production",
+                     *           "total": {
+                     *             "requests": 1200,
+                     *             "errors": 12,
+                     *             "cancelled": 3,
+                     *             "error_rate": 0.01,
+                     *             "error_classes": {
+                     *               "rate_limited": 12
+                     *             },
+                     *             "input_tokens": 840000,
+                     *             "output_tokens": 96000,
+                     *             "cost_usd": 0.18,
+                     *             "latency_p50_ms": 412.3,
+                     *             "latency_p95_ms": 1301.9,
+                     *             "latency_p99_ms": 2310.4,
+                     *             "ttft_p50_ms": 198.1
+                     *           },
+                     *           "points": [
+                     *             {
+                     *               "at": "2026-11-25T09:00:00Z",
+                     *               "requests": 50,
+                     *               "errors": 0,
+                     *               "cancelled": 0,
+                     *               "error_rate": 0,
+                     *               "input_tokens": 35000,
+                     *               "output_tokens": 4000,
+                     *               "cost_usd": 0.0076,
+                     *               "latency_p50_ms": 398.7,
+                     *               "latency_p95_ms": 1100.2,
+                     *               "latency_p99_ms": 1600.5,
+                     *               "ttft_p50_ms": 190.2
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listRecommendations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recommendations, grouped by kind, the most significant first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "kind": "faster_provider",
+                     *           "subject": {
+                     *             "type": "provider",
+                     *             "id": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *             "name": "Alpha"
+                     *           },
+                     *           "alternative": {
+                     *             "type": "provider",
+                     *             "id": "0193a1b2-0000-7000-8000-0000000000a2",
+                     *             "name": "Beta"
+                     *           },
+                     *           "message": "Beta answers gpt-4o in 301 ms at the median, against 902 ms on Alpha, over the last 7 days",
+                     *           "evidence": {
+                     *             "window_days": 7,
+                     *             "latency_p50_ms": 902.1,
+                     *             "latency_p95_ms": 1200.4,
+                     *             "requests": 100,
+                     *             "alternative_latency_p50_ms": 301.2,
+                     *             "alternative_latency_p95_ms": 340.8,
+                     *             "alternative_requests": 80
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RecommendationList"];
                 };
             };
             default: components["responses"]["Problem"];
