@@ -204,6 +204,7 @@ type Store interface {
 	SessionStore
 	AuditStore
 	UsageStore
+	LegacyStore
 	// InTx runs fn in one transaction: if fn returns an error nothing it
 	// wrote is kept. The Store given to fn must not be used after fn returns.
 	InTx(ctx context.Context, fn func(tx Store) error) error

@@ -61,6 +61,7 @@ func Run(t *testing.T, b Backend) {
 		{"RollupsReplaceWindow", testRollupsReplace},
 		{"RollupsFilters", testRollupsFilters},
 		{"RollupsScanAndPrune", testRollupsScanAndPrune},
+		{"LegacyMigrations", testLegacyMigrations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
