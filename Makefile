@@ -35,6 +35,7 @@ test: web fmt-check vet check-generated web-test ## run every test (PostgreSQL o
 FUZZTIME ?= 10s
 fuzz: ## run each parser fuzzer for FUZZTIME (default 10s)
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./transfer
+	$(GO) test -run '^$$' -fuzz '^FuzzLiteLLMConfig$$' -fuzztime $(FUZZTIME) ./legacy
 
 vet: ## go vet
 	$(GO) vet ./...

@@ -34,6 +34,7 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod+"/httpapi", mod, mod+"/api", mod+"/apidocs", mod+"/httpapi/apigen", mod+"/auth", mod+"/catalog", mod+"/control", mod+"/transfer")
 	rule(mod+"/control", mod, mod+"/auth", mod+"/catalog", mod+"/probe", mod+"/provider", mod+"/registry", mod+"/transfer")
 	rule(mod+"/transfer", mod)
+	rule(mod+"/legacy", mod, mod+"/catalog", mod+"/transfer")
 	rule(mod + "/apidocs")
 	rule(mod+"/provider", mod, mod+"/netguard")
 	rule(mod+"/netguard", mod)
