@@ -119,6 +119,9 @@ type Options struct {
 	// Applied, when set, runs in the migration's transaction once every
 	// change is written (for the audit log); an error undoes everything.
 	Applied func(ctx context.Context, tx switchyard.Store, m *switchyard.LegacyMigration) error
+	// RolledBack, when set, runs in a rollback's transaction once
+	// everything is restored; an error undoes the rollback.
+	RolledBack func(ctx context.Context, tx switchyard.Store, r *RollbackResult) error
 }
 
 func (o Options) now() time.Time {
@@ -285,7 +288,13 @@ func Rollback(ctx context.Context, s Store, id string, force bool, opts Options)
 				res.Restored = append(res.Restored, changes[i].Action+"d "+changes[i].Kind+" "+changes[i].Key)
 			}
 		}
-		return tx.MarkLegacyMigrationRolledBack(ctx, m.ID, opts.now())
+		if err := tx.MarkLegacyMigrationRolledBack(ctx, m.ID, opts.now()); err != nil {
+			return err
+		}
+		if opts.RolledBack != nil {
+			return opts.RolledBack(ctx, tx, res)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

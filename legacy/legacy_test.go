@@ -103,7 +103,7 @@ func serviceAccount(t *testing.T, tokenURI string) string {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(map[string]string{"type": "service_account", "project_id": "proj-1", "private_key_id": "kid-1",
-		"private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		"client_email": "gateway@proj-1.iam.gserviceaccount.com", "token_uri": tokenURI})
 	return string(b)
 }
@@ -374,8 +374,8 @@ func TestFromEnvironment(t *testing.T) {
 	want := map[string]struct{ status, target string }{
 		"OPENAI_API_KEY":    {legacy.MapsCleanly, "openai"},
 		"ANTHROPIC_API_KEY": {legacy.MapsCleanly, "anthropic"},
-		"AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION":   {legacy.MapsWithChanges, "azure-openai-contoso-eu"},
-		"AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION":              {legacy.MapsWithChanges, "bedrock-eu-central-1"},
+		"AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION": {legacy.MapsWithChanges, "azure-openai-contoso-eu"},
+		"AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION":            {legacy.MapsWithChanges, "bedrock-eu-central-1"},
 		"GROQ_API_KEY":         {legacy.MapsCleanly, "groq"},
 		"GOOGLE_CLOUD_PROJECT": {legacy.MapsWithChanges, "vertex-proj-env-1"},
 	}

@@ -55,6 +55,10 @@ Commands:
                             --passphrase-file FILE (or SWITCHYARD_EXPORT_PASSPHRASE for both)
   backup [-o FILE]          take a backup of the whole database into SWITCHYARD_BACKUP_DIR (or FILE)
   restore -yes FILE         restore a backup, after taking a pre-restore backup that undoes it
+  legacy plan|apply         migrate hardcoded configurations: --from-env, --litellm-config FILE, --connections
+                            (plan reports per item; apply records a migration); --json for the report as JSON
+  legacy rollback [ID]      restore the state before a migration (the latest by default); --force discards later edits
+  legacy status             list migrations
   version                   print the version
 
 Run "switchyard <command> -h" for the settings every command takes.
@@ -75,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "serve", "migrate", "keys", "export", "import", "backup", "restore":
+	case "serve", "migrate", "keys", "export", "import", "backup", "restore", "legacy":
 	default:
 		fmt.Fprint(stderr, usage)
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
@@ -93,6 +97,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmdArgs, args = splitFlags(fs, args)
 	case "restore":
 		fs, _ := restoreFlags()
+		cmdArgs, args = splitFlags(fs, args)
+	case "legacy":
+		fs, _ := legacyFlags()
 		cmdArgs, args = splitFlags(fs, args)
 	}
 	cfg, rest, err := config.Load(args, getenv)
@@ -120,6 +127,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return backupCmd(ctx, cfg, log, append(cmdArgs, rest...), stdout)
 	case "restore":
 		return restoreCmd(ctx, cfg, log, append(cmdArgs, rest...), stdout)
+	case "legacy":
+		return legacyCmd(ctx, cfg, log, append(cmdArgs, rest...), getenv, stdout)
 	default:
 		return keysCmd(ctx, cfg, log, rest, stdout)
 	}

@@ -191,24 +191,34 @@ func importCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args [
 	plan, err := transfer.Import(ctx, db, d, transfer.ImportOptions{DryRun: !*apply, OnConflict: *onConflict, Passphrase: pass,
 		NewKey: func() (string, string, string, error) { return auth.NewToken(auth.PrefixGatewayKey) },
 		Applied: func(ctx context.Context, tx switchyard.Store, plan *transfer.Plan) error {
-			after, _ := json.Marshal(map[string]any{"on_conflict": plan.OnConflict, "secrets": plan.Secrets, "summary": plan.Summary})
-			if err := tx.AppendAudit(ctx, &switchyard.AuditEntry{At: time.Now().UTC(), ActorName: "switchyard import (command line)",
-				Action: "import", ResourceType: "configuration", After: after}); err != nil {
-				return err
-			}
-			// Running servers, this replica's and others', reload.
-			if b, ok := tx.(interface {
-				BumpChangeVersion(context.Context, string) (int64, error)
-			}); ok {
-				_, err := b.BumpChangeVersion(ctx, "configuration imported")
-				return err
-			}
-			return nil
+			return recordCLIChange(ctx, tx, "import", "configuration", "", "configuration imported",
+				map[string]any{"on_conflict": plan.OnConflict, "secrets": plan.Secrets, "summary": plan.Summary})
 		}})
 	if err != nil {
 		return err
 	}
 	return printPlan(stdout, plan)
+}
+
+// recordCLIChange, inside the transaction of a change made from the
+// command line, writes its audit entry and tells running servers (this
+// replica's and others') to reload.
+func recordCLIChange(ctx context.Context, tx switchyard.Store, action, resource, id, reason string, after any) error {
+	raw, err := json.Marshal(after)
+	if err != nil {
+		return err
+	}
+	if err := tx.AppendAudit(ctx, &switchyard.AuditEntry{At: time.Now().UTC(), ActorName: "switchyard " + action + " (command line)",
+		Action: action, ResourceType: resource, ResourceID: id, After: raw}); err != nil {
+		return err
+	}
+	if b, ok := tx.(interface {
+		BumpChangeVersion(context.Context, string) (int64, error)
+	}); ok {
+		_, err := b.BumpChangeVersion(ctx, reason)
+		return err
+	}
+	return nil
 }
 
 func printPlan(w io.Writer, plan *transfer.Plan) error {
