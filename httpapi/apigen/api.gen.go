@@ -405,6 +405,108 @@ func (e ImportPlanItemKind) Valid() bool {
 	}
 }
 
+// Defines values for LegacyChangeAction.
+const (
+	LegacyChangeActionCreate LegacyChangeAction = "create"
+	LegacyChangeActionUpdate LegacyChangeAction = "update"
+)
+
+// Valid indicates whether the value is a known member of the LegacyChangeAction enum.
+func (e LegacyChangeAction) Valid() bool {
+	switch e {
+	case LegacyChangeActionCreate:
+		return true
+	case LegacyChangeActionUpdate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LegacyChangeKind.
+const (
+	LegacyChangeKindConnection LegacyChangeKind = "connection"
+	LegacyChangeKindModel      LegacyChangeKind = "model"
+	LegacyChangeKindProvider   LegacyChangeKind = "provider"
+)
+
+// Valid indicates whether the value is a known member of the LegacyChangeKind enum.
+func (e LegacyChangeKind) Valid() bool {
+	switch e {
+	case LegacyChangeKindConnection:
+		return true
+	case LegacyChangeKindModel:
+		return true
+	case LegacyChangeKindProvider:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LegacyItemSource.
+const (
+	LegacyItemSourceConnections LegacyItemSource = "connections"
+	LegacyItemSourceEnv         LegacyItemSource = "env"
+	LegacyItemSourceLitellm     LegacyItemSource = "litellm"
+)
+
+// Valid indicates whether the value is a known member of the LegacyItemSource enum.
+func (e LegacyItemSource) Valid() bool {
+	switch e {
+	case LegacyItemSourceConnections:
+		return true
+	case LegacyItemSourceEnv:
+		return true
+	case LegacyItemSourceLitellm:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LegacyItemStatus.
+const (
+	CannotMap       LegacyItemStatus = "cannot map"
+	MapsCleanly     LegacyItemStatus = "maps cleanly"
+	MapsWithChanges LegacyItemStatus = "maps with changes"
+)
+
+// Valid indicates whether the value is a known member of the LegacyItemStatus enum.
+func (e LegacyItemStatus) Valid() bool {
+	switch e {
+	case CannotMap:
+		return true
+	case MapsCleanly:
+		return true
+	case MapsWithChanges:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LegacyReportSources.
+const (
+	LegacyReportSourcesConnections LegacyReportSources = "connections"
+	LegacyReportSourcesEnv         LegacyReportSources = "env"
+	LegacyReportSourcesLitellm     LegacyReportSources = "litellm"
+)
+
+// Valid indicates whether the value is a known member of the LegacyReportSources enum.
+func (e LegacyReportSources) Valid() bool {
+	switch e {
+	case LegacyReportSourcesConnections:
+		return true
+	case LegacyReportSourcesEnv:
+		return true
+	case LegacyReportSourcesLitellm:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Modality.
 const (
 	Audio Modality = "audio"
@@ -1321,6 +1423,100 @@ type InstantiateResult struct {
 	Provider Provider `json:"provider"`
 }
 
+// LegacyChange defines model for LegacyChange.
+type LegacyChange struct {
+	Action LegacyChangeAction `json:"action"`
+
+	// Before The state before the change, without secrets (only the names of secret fields that were set).
+	Before   *map[string]interface{} `json:"before,omitempty"`
+	Id       string                  `json:"id"`
+	Key      string                  `json:"key"`
+	Kind     LegacyChangeKind        `json:"kind"`
+	Provider *string                 `json:"provider,omitempty"`
+
+	// Version The version the migration left.
+	Version int64 `json:"version"`
+}
+
+// LegacyChangeAction defines model for LegacyChange.Action.
+type LegacyChangeAction string
+
+// LegacyChangeKind defines model for LegacyChange.Kind.
+type LegacyChangeKind string
+
+// LegacyItem defines model for LegacyItem.
+type LegacyItem struct {
+	// Changes How the result differs from the old behaviour, or what is left to do.
+	Changes *[]string `json:"changes,omitempty"`
+
+	// Key A connection owner/name, the environment variables read, a LiteLLM model_name or setting.
+	Key string `json:"key"`
+
+	// Path Where it is in the LiteLLM config.
+	Path *string `json:"path,omitempty"`
+
+	// Reason Why it cannot map, and what to do instead.
+	Reason *string          `json:"reason,omitempty"`
+	Source LegacyItemSource `json:"source"`
+	Status LegacyItemStatus `json:"status"`
+
+	// Target What it becomes: a provider slug or provider/model.
+	Target *string `json:"target,omitempty"`
+}
+
+// LegacyItemSource defines model for LegacyItem.Source.
+type LegacyItemSource string
+
+// LegacyItemStatus defines model for LegacyItem.Status.
+type LegacyItemStatus string
+
+// LegacyMigration defines model for LegacyMigration.
+type LegacyMigration struct {
+	ActorId      string         `json:"actor_id"`
+	Changes      []LegacyChange `json:"changes"`
+	CreatedAt    time.Time      `json:"created_at"`
+	Id           string         `json:"id"`
+	Report       LegacyReport   `json:"report"`
+	RolledBackAt *time.Time     `json:"rolled_back_at"`
+	Sources      []string       `json:"sources"`
+}
+
+// LegacyMigrationList defines model for LegacyMigrationList.
+type LegacyMigrationList struct {
+	Items      []LegacyMigration `json:"items"`
+	NextCursor *string           `json:"next_cursor"`
+}
+
+// LegacyReport defines model for LegacyReport.
+type LegacyReport struct {
+	Items   []LegacyItem          `json:"items"`
+	Sources []LegacyReportSources `json:"sources"`
+
+	// Summary Items per status.
+	Summary map[string]int `json:"summary"`
+}
+
+// LegacyReportSources defines model for LegacyReport.Sources.
+type LegacyReportSources string
+
+// LegacyRequest defines model for LegacyRequest.
+type LegacyRequest struct {
+	// Connections Point old-style connections (naming a provider type) at their provider.
+	Connections *bool `json:"connections,omitempty"`
+
+	// LitellmConfig The text of a LiteLLM proxy config.yaml.
+	LitellmConfig *string `json:"litellm_config,omitempty"`
+}
+
+// LegacyRollback defines model for LegacyRollback.
+type LegacyRollback struct {
+	Id string `json:"id"`
+
+	// Overridden Later changes a forced rollback discarded.
+	Overridden *[]string `json:"overridden,omitempty"`
+	Restored   []string  `json:"restored"`
+}
+
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
 	Password string `json:"password"`
@@ -2066,6 +2262,21 @@ type ImportConfigParamsMode string
 // ImportConfigParamsOnConflict defines parameters for ImportConfig.
 type ImportConfigParamsOnConflict string
 
+// ListLegacyMigrationsParams defines parameters for ListLegacyMigrations.
+type ListLegacyMigrationsParams struct {
+	// Limit Page size, 1 to 1000 (default 50).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// RollbackLegacyMigrationParams defines parameters for RollbackLegacyMigration.
+type RollbackLegacyMigrationParams struct {
+	// Force Discard changes made after the migration.
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
+}
+
 // ListModelsParams defines parameters for ListModels.
 type ListModelsParams struct {
 	// ProviderId Only models of this provider.
@@ -2360,6 +2571,12 @@ type TestProviderConfigJSONRequestBody = ProviderCreate
 // ImportConfigJSONRequestBody defines body for ImportConfig for application/json ContentType.
 type ImportConfigJSONRequestBody = ExportDocument
 
+// ApplyLegacyMigrationJSONRequestBody defines body for ApplyLegacyMigration for application/json ContentType.
+type ApplyLegacyMigrationJSONRequestBody = LegacyRequest
+
+// PlanLegacyMigrationJSONRequestBody defines body for PlanLegacyMigration for application/json ContentType.
+type PlanLegacyMigrationJSONRequestBody = LegacyRequest
+
 // UpdateModelJSONRequestBody defines body for UpdateModel for application/json ContentType.
 type UpdateModelJSONRequestBody = ModelPatch
 
@@ -2624,6 +2841,21 @@ type ServerInterface interface {
 	// ImportConfig Import a configuration document
 	// (POST /import)
 	ImportConfig(w http.ResponseWriter, r *http.Request, params ImportConfigParams)
+	// ListLegacyMigrations List migrations from hardcoded configurations
+	// (GET /legacy)
+	ListLegacyMigrations(w http.ResponseWriter, r *http.Request, params ListLegacyMigrationsParams)
+	// ApplyLegacyMigration Apply a migration from hardcoded configurations
+	// (POST /legacy/apply)
+	ApplyLegacyMigration(w http.ResponseWriter, r *http.Request)
+	// PlanLegacyMigration Plan a migration from hardcoded configurations
+	// (POST /legacy/plan)
+	PlanLegacyMigration(w http.ResponseWriter, r *http.Request)
+	// GetLegacyMigration Read a migration with its report and changes
+	// (GET /legacy/{id})
+	GetLegacyMigration(w http.ResponseWriter, r *http.Request, id ID)
+	// RollbackLegacyMigration Roll a migration back
+	// (POST /legacy/{id}/rollback)
+	RollbackLegacyMigration(w http.ResponseWriter, r *http.Request, id ID, params RollbackLegacyMigrationParams)
 	// ListModels List models across providers
 	// (GET /models)
 	ListModels(w http.ResponseWriter, r *http.Request, params ListModelsParams)
@@ -2846,6 +3078,36 @@ func (_ Unimplemented) ExportConfig(w http.ResponseWriter, r *http.Request, para
 // ImportConfig Import a configuration document
 // (POST /import)
 func (_ Unimplemented) ImportConfig(w http.ResponseWriter, r *http.Request, params ImportConfigParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListLegacyMigrations List migrations from hardcoded configurations
+// (GET /legacy)
+func (_ Unimplemented) ListLegacyMigrations(w http.ResponseWriter, r *http.Request, params ListLegacyMigrationsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ApplyLegacyMigration Apply a migration from hardcoded configurations
+// (POST /legacy/apply)
+func (_ Unimplemented) ApplyLegacyMigration(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PlanLegacyMigration Plan a migration from hardcoded configurations
+// (POST /legacy/plan)
+func (_ Unimplemented) PlanLegacyMigration(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetLegacyMigration Read a migration with its report and changes
+// (GET /legacy/{id})
+func (_ Unimplemented) GetLegacyMigration(w http.ResponseWriter, r *http.Request, id ID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RollbackLegacyMigration Roll a migration back
+// (POST /legacy/{id}/rollback)
+func (_ Unimplemented) RollbackLegacyMigration(w http.ResponseWriter, r *http.Request, id ID, params RollbackLegacyMigrationParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3913,6 +4175,148 @@ func (siw *ServerInterfaceWrapper) ImportConfig(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ImportConfig(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListLegacyMigrations operation middleware
+func (siw *ServerInterfaceWrapper) ListLegacyMigrations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLegacyMigrationsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListLegacyMigrations(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ApplyLegacyMigration operation middleware
+func (siw *ServerInterfaceWrapper) ApplyLegacyMigration(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ApplyLegacyMigration(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PlanLegacyMigration operation middleware
+func (siw *ServerInterfaceWrapper) PlanLegacyMigration(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PlanLegacyMigration(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetLegacyMigration operation middleware
+func (siw *ServerInterfaceWrapper) GetLegacyMigration(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLegacyMigration(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RollbackLegacyMigration operation middleware
+func (siw *ServerInterfaceWrapper) RollbackLegacyMigration(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RollbackLegacyMigrationParams
+
+	// ------------- Optional query parameter "force" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "force", r.URL.Query(), &params.Force, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "force"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "force", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RollbackLegacyMigration(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6286,6 +6690,21 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/backups/{name}/restore", wrapper.RestoreBackup)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/legacy", wrapper.ListLegacyMigrations)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/legacy/plan", wrapper.PlanLegacyMigration)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/legacy/apply", wrapper.ApplyLegacyMigration)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/legacy/{id}", wrapper.GetLegacyMigration)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/legacy/{id}/rollback", wrapper.RollbackLegacyMigration)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/audit", wrapper.ListAudit)
 	})
 	r.Group(func(r chi.Router) {
@@ -6964,6 +7383,202 @@ type ImportConfigdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ImportConfigdefaultApplicationProblemPlusJSONResponse) VisitImportConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyMigrationsRequestObject struct {
+	Params ListLegacyMigrationsParams
+}
+
+type ListLegacyMigrationsResponseObject interface {
+	VisitListLegacyMigrationsResponse(w http.ResponseWriter) error
+}
+
+type ListLegacyMigrations200JSONResponse LegacyMigrationList
+
+func (response ListLegacyMigrations200JSONResponse) VisitListLegacyMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLegacyMigrationsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListLegacyMigrationsdefaultApplicationProblemPlusJSONResponse) VisitListLegacyMigrationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApplyLegacyMigrationRequestObject struct {
+	Body *ApplyLegacyMigrationJSONRequestBody
+}
+
+type ApplyLegacyMigrationResponseObject interface {
+	VisitApplyLegacyMigrationResponse(w http.ResponseWriter) error
+}
+
+type ApplyLegacyMigration201JSONResponse LegacyMigration
+
+func (response ApplyLegacyMigration201JSONResponse) VisitApplyLegacyMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApplyLegacyMigrationdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ApplyLegacyMigrationdefaultApplicationProblemPlusJSONResponse) VisitApplyLegacyMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlanLegacyMigrationRequestObject struct {
+	Body *PlanLegacyMigrationJSONRequestBody
+}
+
+type PlanLegacyMigrationResponseObject interface {
+	VisitPlanLegacyMigrationResponse(w http.ResponseWriter) error
+}
+
+type PlanLegacyMigration200JSONResponse LegacyReport
+
+func (response PlanLegacyMigration200JSONResponse) VisitPlanLegacyMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlanLegacyMigrationdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PlanLegacyMigrationdefaultApplicationProblemPlusJSONResponse) VisitPlanLegacyMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLegacyMigrationRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetLegacyMigrationResponseObject interface {
+	VisitGetLegacyMigrationResponse(w http.ResponseWriter) error
+}
+
+type GetLegacyMigration200JSONResponse LegacyMigration
+
+func (response GetLegacyMigration200JSONResponse) VisitGetLegacyMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLegacyMigrationdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetLegacyMigrationdefaultApplicationProblemPlusJSONResponse) VisitGetLegacyMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackLegacyMigrationRequestObject struct {
+	Id     ID `json:"id"`
+	Params RollbackLegacyMigrationParams
+}
+
+type RollbackLegacyMigrationResponseObject interface {
+	VisitRollbackLegacyMigrationResponse(w http.ResponseWriter) error
+}
+
+type RollbackLegacyMigration200JSONResponse LegacyRollback
+
+func (response RollbackLegacyMigration200JSONResponse) VisitRollbackLegacyMigrationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RollbackLegacyMigrationdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RollbackLegacyMigrationdefaultApplicationProblemPlusJSONResponse) VisitRollbackLegacyMigrationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8921,6 +9536,21 @@ type StrictServerInterface interface {
 	// ImportConfig Import a configuration document
 	// (POST /import)
 	ImportConfig(ctx context.Context, request ImportConfigRequestObject) (ImportConfigResponseObject, error)
+	// ListLegacyMigrations List migrations from hardcoded configurations
+	// (GET /legacy)
+	ListLegacyMigrations(ctx context.Context, request ListLegacyMigrationsRequestObject) (ListLegacyMigrationsResponseObject, error)
+	// ApplyLegacyMigration Apply a migration from hardcoded configurations
+	// (POST /legacy/apply)
+	ApplyLegacyMigration(ctx context.Context, request ApplyLegacyMigrationRequestObject) (ApplyLegacyMigrationResponseObject, error)
+	// PlanLegacyMigration Plan a migration from hardcoded configurations
+	// (POST /legacy/plan)
+	PlanLegacyMigration(ctx context.Context, request PlanLegacyMigrationRequestObject) (PlanLegacyMigrationResponseObject, error)
+	// GetLegacyMigration Read a migration with its report and changes
+	// (GET /legacy/{id})
+	GetLegacyMigration(ctx context.Context, request GetLegacyMigrationRequestObject) (GetLegacyMigrationResponseObject, error)
+	// RollbackLegacyMigration Roll a migration back
+	// (POST /legacy/{id}/rollback)
+	RollbackLegacyMigration(ctx context.Context, request RollbackLegacyMigrationRequestObject) (RollbackLegacyMigrationResponseObject, error)
 	// ListModels List models across providers
 	// (GET /models)
 	ListModels(ctx context.Context, request ListModelsRequestObject) (ListModelsResponseObject, error)
@@ -9519,6 +10149,147 @@ func (sh *strictHandler) ImportConfig(w http.ResponseWriter, r *http.Request, pa
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ImportConfigResponseObject); ok {
 		if err := validResponse.VisitImportConfigResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListLegacyMigrations operation middleware
+func (sh *strictHandler) ListLegacyMigrations(w http.ResponseWriter, r *http.Request, params ListLegacyMigrationsParams) {
+	var request ListLegacyMigrationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLegacyMigrations(ctx, request.(ListLegacyMigrationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLegacyMigrations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListLegacyMigrationsResponseObject); ok {
+		if err := validResponse.VisitListLegacyMigrationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ApplyLegacyMigration operation middleware
+func (sh *strictHandler) ApplyLegacyMigration(w http.ResponseWriter, r *http.Request) {
+	var request ApplyLegacyMigrationRequestObject
+
+	var body ApplyLegacyMigrationJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ApplyLegacyMigration(ctx, request.(ApplyLegacyMigrationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ApplyLegacyMigration")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ApplyLegacyMigrationResponseObject); ok {
+		if err := validResponse.VisitApplyLegacyMigrationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PlanLegacyMigration operation middleware
+func (sh *strictHandler) PlanLegacyMigration(w http.ResponseWriter, r *http.Request) {
+	var request PlanLegacyMigrationRequestObject
+
+	var body PlanLegacyMigrationJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PlanLegacyMigration(ctx, request.(PlanLegacyMigrationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PlanLegacyMigration")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PlanLegacyMigrationResponseObject); ok {
+		if err := validResponse.VisitPlanLegacyMigrationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLegacyMigration operation middleware
+func (sh *strictHandler) GetLegacyMigration(w http.ResponseWriter, r *http.Request, id ID) {
+	var request GetLegacyMigrationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLegacyMigration(ctx, request.(GetLegacyMigrationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLegacyMigration")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLegacyMigrationResponseObject); ok {
+		if err := validResponse.VisitGetLegacyMigrationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RollbackLegacyMigration operation middleware
+func (sh *strictHandler) RollbackLegacyMigration(w http.ResponseWriter, r *http.Request, id ID, params RollbackLegacyMigrationParams) {
+	var request RollbackLegacyMigrationRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RollbackLegacyMigration(ctx, request.(RollbackLegacyMigrationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RollbackLegacyMigration")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RollbackLegacyMigrationResponseObject); ok {
+		if err := validResponse.VisitRollbackLegacyMigrationResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
