@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard"
+	"github.com/switchyard/switchyard/transfer"
 )
 
 // Change is one write of a migration, with what rollback needs: the
@@ -50,15 +51,6 @@ type credentialState struct {
 	SecretsSet []string                    `json:"secrets_set"`
 }
 
-type modelState struct {
-	DisplayName  string                       `json:"display_name"`
-	Aliases      []string                     `json:"aliases"`
-	Enabled      bool                         `json:"enabled"`
-	Capabilities switchyard.Capabilities      `json:"capabilities"`
-	Pricing      switchyard.Pricing           `json:"pricing"`
-	Sources      map[string]switchyard.Source `json:"sources"`
-}
-
 type connectionState struct {
 	ProviderID   string `json:"provider_id"`
 	ProviderType string `json:"provider_type"`
@@ -79,8 +71,10 @@ func stateOfProvider(p *switchyard.Provider) providerState {
 	return st
 }
 
-func stateOfModel(m *switchyard.Model) modelState {
-	return modelState{DisplayName: m.DisplayName, Aliases: m.Aliases, Enabled: m.Enabled, Capabilities: m.Capabilities, Pricing: m.Pricing, Sources: m.Sources}
+// stateOfModel is a model's state as an export shows it.
+func stateOfModel(m *switchyard.Model) transfer.Model {
+	return transfer.Model{UpstreamID: m.UpstreamID, DisplayName: m.DisplayName, Aliases: m.Aliases, Enabled: m.Enabled,
+		Capabilities: m.Capabilities, Pricing: m.Pricing, Sources: m.Sources}
 }
 
 // providerDiff names what differs between two states of a provider,
@@ -444,7 +438,7 @@ func undo(ctx context.Context, tx switchyard.Store, c Change) (done bool, err er
 		if c.Action == "create" {
 			return true, tx.DeleteModel(ctx, m.ID, m.Version)
 		}
-		var st modelState
+		var st transfer.Model
 		if err := json.Unmarshal(c.Before, &st); err != nil {
 			return false, err
 		}

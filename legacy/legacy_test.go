@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/legacy"
 	"github.com/switchyard/switchyard/provider/fake"
+	"github.com/switchyard/switchyard/sqlstore/storetest"
 )
 
 const (
@@ -111,9 +112,15 @@ func serviceAccount(t *testing.T, tokenURI string) string {
 // TestLiteLLMMigratesRoutesAndRollsBack: a LiteLLM config with OpenAI-
 // compatible, Azure, Anthropic, Bedrock and Vertex entries plans, applies in
 // one go, serves every model_name through the gateway from its fake, and
-// rolls back to an export equal byte for byte to the one before.
+// rolls back to an export equal byte for byte to the one before, on
+// SQLite and on PostgreSQL.
 func TestLiteLLMMigratesRoutesAndRollsBack(t *testing.T) {
-	r := newRig(t)
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { testLiteLLMMigratesRoutesAndRollsBack(t, newRigOn(t, b)) })
+	}
+}
+
+func testLiteLLMMigratesRoutesAndRollsBack(t *testing.T, r *rig) {
 	f := startFakes(t, r)
 	_, key := r.connect(switchyard.Connection{Name: "everything", Models: []string{"compat-chat", "azure-chat", "claude", "nova", "vertex-flash"}})
 	before := r.export()

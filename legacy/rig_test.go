@@ -39,9 +39,11 @@ type rig struct {
 	tokens *httptest.Server
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigOn(t, storetest.SQLite()) }
+
+func newRigOn(t *testing.T, b storetest.Backend) *rig {
 	t.Helper()
-	db := storetest.SQLite().Open(t)
+	db := b.Open(t)
 	cat, err := catalog.Load()
 	if err != nil {
 		t.Fatal(err)
