@@ -18,6 +18,7 @@ import (
 )
 
 const (
+	openaiKey    = "sk-openai-upstream-key-0123456789"
 	compatKey    = "sk-compat-upstream-key-0123456789"
 	azureKey     = "azure-upstream-key-0123456789abcdef"
 	anthropicKey = "sk-ant-upstream-key-0123456789abcdef"
@@ -29,6 +30,10 @@ const (
 // pointing at a fake upstream.
 const fakesConfig = `
 model_list:
+  - model_name: default-gpt
+    litellm_params:
+      model: gpt-4o
+      api_key: os.environ/OPENAI_API_KEY
   - model_name: compat-chat
     litellm_params:
       model: openai/gpt-4o-mini
@@ -69,6 +74,7 @@ router_settings:
 `
 
 type fakes struct {
+	openai    *fake.OpenAI
 	compat    *fake.OpenAI
 	azure     *fake.Azure
 	anthropic *fake.Anthropic
@@ -80,6 +86,7 @@ type fakes struct {
 
 func startFakes(t *testing.T, r *rig) *fakes {
 	f := &fakes{
+		openai:    fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{openaiKey}}),
 		compat:    fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{compatKey}}),
 		azure:     fake.NewAzure(fake.AzureConfig{APIKeys: []string{azureKey}}),
 		anthropic: fake.NewAnthropic(fake.AnthropicConfig{APIKeys: []string{anthropicKey}}),
@@ -89,7 +96,17 @@ func startFakes(t *testing.T, r *rig) *fakes {
 	cfg := strings.NewReplacer("{{compat}}", r.upstream(f.compat), "{{azure}}", r.upstream(f.azure), "{{anthropic}}", r.upstream(f.anthropic),
 		"{{bedrock}}", r.upstream(f.bedrock), "{{vertex}}", r.upstream(f.vertex)).Replace(fakesConfig)
 	f.config = []byte(cfg)
-	f.env = map[string]string{"COMPAT_KEY": compatKey, "ANTHROPIC_API_KEY": anthropicKey, "AWS_ACCESS_KEY_ID": awsKeyID,
+	// The built-in OpenAI provider, without a key, points at its fake
+	// (an admin's edit, before the migration).
+	sys, err := r.db.GetProviderBySlug(ctx, "openai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys.BaseURL = r.upstream(f.openai) + "/v1"
+	if err := r.store.UpdateProvider(ctx, sys); err != nil {
+		t.Fatal(err)
+	}
+	f.env = map[string]string{"OPENAI_API_KEY": openaiKey, "COMPAT_KEY": compatKey, "ANTHROPIC_API_KEY": anthropicKey, "AWS_ACCESS_KEY_ID": awsKeyID,
 		"AWS_SECRET_ACCESS_KEY": awsSecret, "VERTEX_SA": serviceAccount(t, r.tokens.URL+"/token")}
 	return f
 }
@@ -122,7 +139,7 @@ func TestLiteLLMMigratesRoutesAndRollsBack(t *testing.T) {
 
 func testLiteLLMMigratesRoutesAndRollsBack(t *testing.T, r *rig) {
 	f := startFakes(t, r)
-	_, key := r.connect(switchyard.Connection{Name: "everything", Models: []string{"compat-chat", "azure-chat", "claude", "nova", "vertex-flash"}})
+	_, key := r.connect(switchyard.Connection{Name: "everything", Models: []string{"default-gpt", "compat-chat", "azure-chat", "claude", "nova", "vertex-flash"}})
 	before := r.export()
 	src := legacy.Sources{LiteLLM: f.config, Resolve: env(f.env)}
 
@@ -130,7 +147,10 @@ func testLiteLLMMigratesRoutesAndRollsBack(t *testing.T, r *rig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"compat-chat", "azure-chat", "claude", "nova", "vertex-flash"} {
+	if it := item(t, rep, legacy.SourceLiteLLM, "default-gpt"); it.Target != "openai/gpt-4o" {
+		t.Errorf("an OpenAI entry without api_base lands on the built-in provider: %+v", it)
+	}
+	for _, k := range []string{"default-gpt", "compat-chat", "azure-chat", "claude", "nova", "vertex-flash"} {
 		if it := item(t, rep, legacy.SourceLiteLLM, k); it.Status == legacy.CannotMap {
 			t.Errorf("%s: %+v", k, it)
 		}
@@ -152,7 +172,7 @@ func testLiteLLMMigratesRoutesAndRollsBack(t *testing.T, r *rig) {
 	if res.ID == "" || len(res.Changes) == 0 {
 		t.Fatalf("apply = %+v", res)
 	}
-	for name, up := range map[string]interface{ RequestCount() int }{"compat-chat": f.compat, "azure-chat": f.azure, "claude": f.anthropic,
+	for name, up := range map[string]interface{ RequestCount() int }{"default-gpt": f.openai, "compat-chat": f.compat, "azure-chat": f.azure, "claude": f.anthropic,
 		"nova": f.bedrock, "vertex-flash": f.vertex} {
 		n := up.RequestCount()
 		if status, body := r.chat(key, name); status != 200 {

@@ -308,7 +308,7 @@ func (pl *planner) litellmModel(e LiteLLMModel, it *Item) (upstream string, chan
 			if prefix != "openai" {
 				return "", nil, prefix + " needs api_base", nil
 			}
-			tg = target{template: "openai"}
+			tg = target{template: "openai", system: true}
 		}
 		secretFields["api_key"] = "api_key"
 	case "azure":
@@ -322,12 +322,12 @@ func (pl *planner) litellmModel(e LiteLLMModel, it *Item) (upstream string, chan
 		secretFields["api_key"] = "api_key"
 	case "bedrock":
 		rest = strings.TrimPrefix(strings.TrimPrefix(rest, "converse/"), "invoke/")
-		tg = target{template: "bedrock"}
+		tg = target{template: "bedrock", system: true}
 		if r := p["aws_region_name"]; r != "" && r != "us-east-1" {
-			tg.params, tg.hint = map[string]string{"region": r}, r
+			tg.params, tg.hint, tg.system = map[string]string{"region": r}, r, false
 		}
 		if ep := cmpOr(p["aws_bedrock_runtime_endpoint"], p["api_base"]); ep != "" {
-			tg.baseURL = ep
+			tg.baseURL, tg.system = ep, false
 			tg.hint = strings.Trim(tg.hint+"-"+hostOf(ep), "-")
 		}
 		secretFields["access_key_id"] = "aws_access_key_id"
@@ -350,9 +350,9 @@ func (pl *planner) litellmModel(e LiteLLMModel, it *Item) (upstream string, chan
 		if !ok {
 			return "", nil, "LiteLLM provider " + strconv.Quote(prefix) + " has no counterpart here: create a provider for it (an OpenAI-compatible one if it speaks that API) and add the model", nil
 		}
-		tg = target{template: slug}
+		tg = target{template: slug, system: true}
 		if base := p["api_base"]; base != "" {
-			tg.baseURL, tg.hint = base, hostOf(base)
+			tg.baseURL, tg.hint, tg.system = base, hostOf(base), false
 		}
 		secretFields["api_key"] = "api_key"
 	}
