@@ -41,6 +41,8 @@ model_list:
       api_key: os.environ/COMPAT_KEY
       timeout: 30
       rpm: 600
+      input_cost_per_token: 0.00000015
+      output_cost_per_token: 0.0000006
   - model_name: azure-chat
     litellm_params:
       model: azure/gpt-4o-mini
@@ -188,6 +190,11 @@ func testLiteLLMMigratesRoutesAndRollsBack(t *testing.T, r *rig) {
 	}
 	if compat.Settings.TimeoutMS != 30000 || compat.Settings.RateLimitRPM != 600 || compat.Credentials[0].Secrets["api_key"].Reveal() != compatKey {
 		t.Errorf("compat provider settings %+v", compat.Settings)
+	}
+	models, err := r.db.ListModels(ctx, switchyard.ModelFilter{ProviderID: compat.ID})
+	if err != nil || len(models.Items) != 1 || models.Items[0].Pricing.InputPerMTok != 0.15 || models.Items[0].Pricing.OutputPerMTok != 0.6 ||
+		models.Items[0].Sources["pricing"] != switchyard.SourceOverride || models.Items[0].Aliases[0] != "compat-chat" {
+		t.Errorf("compat model: %+v, %v", models.Items, err)
 	}
 
 	rb, err := legacy.Rollback(ctx, r.store, "", false, legacy.Options{})

@@ -422,6 +422,7 @@ func (pl *planner) litellmModel(e LiteLLMModel, it *Item) (upstream string, chan
 		return "", nil, "", err
 	}
 	changes = append(changes, ch...)
+	pricing(w, rest, p)
 	for _, k := range slices.Sorted(maps.Keys(p)) {
 		if !slices.Contains(litellmKnown, k) {
 			changes = append(changes, k+" is not carried over")
@@ -551,4 +552,27 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// pricing carries input_cost_per_token and output_cost_per_token over to
+// the model's prices, as an admin's override.
+func pricing(w *wprov, upstream string, p map[string]string) {
+	in, errIn := strconv.ParseFloat(p["input_cost_per_token"], 64)
+	out, errOut := strconv.ParseFloat(p["output_cost_per_token"], 64)
+	if errIn != nil && errOut != nil {
+		return
+	}
+	for _, wm := range w.models {
+		if wm.m.UpstreamID != upstream {
+			continue
+		}
+		pr := wm.m.Pricing
+		if errIn == nil && in >= 0 && in < 1 {
+			pr.InputPerMTok = in * 1e6
+		}
+		if errOut == nil && out >= 0 && out < 1 {
+			pr.OutputPerMTok = out * 1e6
+		}
+		wm.m.ApplyCapabilities(wm.m.Capabilities, pr, []string{"pricing"}, switchyard.SourceOverride)
+	}
 }
