@@ -30,7 +30,7 @@ type Change struct {
 }
 
 // providerState is a provider's state before a migration: everything it
-// may change except secrets, of which only the names that were set.
+// may change except secrets, each only marked as set.
 type providerState struct {
 	Name        string                      `json:"name"`
 	BaseURL     string                      `json:"base_url"`
@@ -40,15 +40,11 @@ type providerState struct {
 	Credentials []credentialState           `json:"credentials"`
 }
 
+// credentialState is a credential as an export shows it (secrets only
+// marked as set), with its id.
 type credentialState struct {
-	ID         string                      `json:"id"`
-	Name       string                      `json:"name"`
-	Method     switchyard.AuthMethod       `json:"method"`
-	Config     map[string]string           `json:"config"`
-	Weight     int                         `json:"weight"`
-	Status     switchyard.CredentialStatus `json:"status"`
-	Models     []string                    `json:"models"`
-	SecretsSet []string                    `json:"secrets_set"`
+	ID string `json:"id"`
+	transfer.Credential
 }
 
 type connectionState struct {
@@ -59,13 +55,16 @@ type connectionState struct {
 func stateOfProvider(p *switchyard.Provider) providerState {
 	st := providerState{Name: p.Name, BaseURL: p.BaseURL, Params: p.Params, Enabled: p.Enabled, Settings: p.Settings}
 	for _, c := range p.Credentials {
-		cs := credentialState{ID: c.ID, Name: c.Name, Method: c.Method, Config: c.Config, Weight: c.Weight, Status: c.Status, Models: c.Models}
+		cs := credentialState{ID: c.ID, Credential: transfer.Credential{Name: c.Name, Method: c.Method, Config: c.Config, Weight: c.Weight,
+			Status: c.Status, Models: c.Models}}
 		for k, v := range c.Secrets {
 			if v.IsSet() {
-				cs.SecretsSet = append(cs.SecretsSet, k)
+				if cs.Secrets == nil {
+					cs.Secrets = map[string]transfer.SecretRef{}
+				}
+				cs.Secrets[k] = transfer.SecretRef{Set: true}
 			}
 		}
-		slices.Sort(cs.SecretsSet)
 		st.Credentials = append(st.Credentials, cs)
 	}
 	return st
@@ -474,7 +473,7 @@ func undo(ctx context.Context, tx switchyard.Store, c Change) (done bool, err er
 			// Secrets the migration filled in are cleared; those set
 			// before were never touched and stay.
 			for k := range maps.Clone(cr.Secrets) {
-				if !slices.Contains(cs.SecretsSet, k) {
+				if !cs.Secrets[k].Set {
 					delete(cr.Secrets, k)
 				}
 			}

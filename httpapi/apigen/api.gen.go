@@ -1427,7 +1427,7 @@ type InstantiateResult struct {
 type LegacyChange struct {
 	Action LegacyChangeAction `json:"action"`
 
-	// Before The state before the change, without secrets (only the names of secret fields that were set).
+	// Before The state before the change, without secrets (each only marked as set).
 	Before   *map[string]interface{} `json:"before,omitempty"`
 	Id       string                  `json:"id"`
 	Key      string                  `json:"key"`
