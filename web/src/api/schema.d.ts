@@ -934,6 +934,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/legacy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List migrations from hardcoded configurations
+         * @description Admins only. Newest first, with their sources and whether they were rolled back.
+         */
+        get: operations["listLegacyMigrations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/legacy/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plan a migration from hardcoded configurations
+         * @description Admins only. Writes nothing. Reports per item whether it `maps cleanly`, `maps with
+         *     changes` (listed) or `cannot map` (with the reason and what to do). Sources: old-style
+         *     connections (`connections: true`) and a LiteLLM proxy `config.yaml` (`litellm_config`,
+         *     its text). `os.environ/NAME` references are never resolved by the server: a provider
+         *     whose secret is such a reference is created disabled, and the report says to set the
+         *     secret after the migration. Environment variables (`--from-env`) and the resolution of
+         *     secret references are only offered by `switchyard legacy` on the command line, from the
+         *     operator's own environment.
+         */
+        post: operations["planLegacyMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/legacy/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a migration from hardcoded configurations
+         * @description Admins only. Plans as `POST /legacy/plan` does, then performs the plan in one
+         *     transaction and records the migration (its report and every change with the state
+         *     before it, never a secret), so that it can be rolled back. Items that cannot map are
+         *     left as they are. A migration that would change nothing is refused (409).
+         */
+        post: operations["applyLegacyMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/legacy/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a migration with its report and changes
+         * @description Admins only.
+         */
+        get: operations["getLegacyMigration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/legacy/{id}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll a migration back
+         * @description Admins only. Restores the state before the migration: connections point back to their
+         *     provider types, providers and models it created are removed, those it changed are
+         *     restored (keys it added removed). When something it touched changed since, the rollback
+         *     is refused (409) with each change named, unless `force=true`, which discards those
+         *     changes. A provider it created that a connection now uses is never removed.
+         */
+        post: operations["rollbackLegacyMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit": {
         parameters: {
             query?: never;
@@ -1950,6 +2064,75 @@ export interface components {
         };
         RecommendationList: {
             items: components["schemas"]["Recommendation"][];
+        };
+        LegacyRequest: {
+            /** @description Point old-style connections (naming a provider type) at their provider. */
+            connections?: boolean;
+            /** @description The text of a LiteLLM proxy config.yaml. */
+            litellm_config?: string;
+        };
+        LegacyReport: {
+            sources: ("connections" | "env" | "litellm")[];
+            /** @description Items per status. */
+            summary: {
+                [key: string]: number;
+            };
+            items: components["schemas"]["LegacyItem"][];
+        };
+        LegacyItem: {
+            /** @enum {string} */
+            source: "connections" | "env" | "litellm";
+            /** @description A connection owner/name, the environment variables read, a LiteLLM model_name or setting. */
+            key: string;
+            /** @description Where it is in the LiteLLM config. */
+            path?: string;
+            /** @enum {string} */
+            status: "maps cleanly" | "maps with changes" | "cannot map";
+            /** @description What it becomes: a provider slug or provider/model. */
+            target?: string;
+            /** @description How the result differs from the old behaviour, or what is left to do. */
+            changes?: string[];
+            /** @description Why it cannot map, and what to do instead. */
+            reason?: string;
+        };
+        LegacyChange: {
+            /** @enum {string} */
+            kind: "provider" | "model" | "connection";
+            /** @enum {string} */
+            action: "create" | "update";
+            id: string;
+            key: string;
+            /**
+             * Format: int64
+             * @description The version the migration left.
+             */
+            version: number;
+            provider?: string;
+            /** @description The state before the change, without secrets (each only marked as set). */
+            before?: {
+                [key: string]: unknown;
+            };
+        };
+        LegacyMigration: {
+            id: string;
+            /** Format: date-time */
+            created_at: string;
+            actor_id: string;
+            sources: string[];
+            report: components["schemas"]["LegacyReport"];
+            changes: components["schemas"]["LegacyChange"][];
+            /** Format: date-time */
+            rolled_back_at: string | null;
+        };
+        LegacyMigrationList: {
+            items: components["schemas"]["LegacyMigration"][];
+            next_cursor: string | null;
+        };
+        LegacyRollback: {
+            id: string;
+            restored: string[];
+            /** @description Later changes a forced rollback discarded. */
+            overridden?: string[];
         };
         AuditList: {
             items: components["schemas"]["AuditEntry"][];
@@ -4909,6 +5092,321 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["BackupRestored"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listLegacyMigrations: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 1000 (default 50). */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of migrations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a1b2-0000-7000-8000-0000000000c1",
+                     *           "created_at": "2026-11-26T10:00:00Z",
+                     *           "actor_id": "0193a1b2-0000-7000-8000-0000000000b1",
+                     *           "sources": [
+                     *             "litellm"
+                     *           ],
+                     *           "report": {
+                     *             "sources": [
+                     *               "litellm"
+                     *             ],
+                     *             "summary": {
+                     *               "maps cleanly": 1
+                     *             },
+                     *             "items": [
+                     *               {
+                     *                 "source": "litellm",
+                     *                 "key": "local",
+                     *                 "path": "model_list[0]",
+                     *                 "status": "maps cleanly",
+                     *                 "target": "openai-compatible-llm-example-com/qwen2.5"
+                     *               }
+                     *             ]
+                     *           },
+                     *           "changes": [
+                     *             {
+                     *               "kind": "provider",
+                     *               "action": "create",
+                     *               "id": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *               "key": "openai-compatible-llm-example-com",
+                     *               "version": 1
+                     *             },
+                     *             {
+                     *               "kind": "model",
+                     *               "action": "create",
+                     *               "id": "0193a1b2-0000-7000-8000-0000000000d1",
+                     *               "key": "openai-compatible-llm-example-com/qwen2.5",
+                     *               "provider": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *               "version": 1
+                     *             }
+                     *           ],
+                     *           "rolled_back_at": null
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LegacyMigrationList"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    planLegacyMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LegacyRequest"];
+            };
+        };
+        responses: {
+            /** @description The compatibility report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "sources": [
+                     *         "litellm"
+                     *       ],
+                     *       "summary": {
+                     *         "maps cleanly": 1,
+                     *         "cannot map": 1
+                     *       },
+                     *       "items": [
+                     *         {
+                     *           "source": "litellm",
+                     *           "key": "gpt-4o",
+                     *           "path": "model_list[0]",
+                     *           "status": "maps cleanly",
+                     *           "target": "openai/gpt-4o"
+                     *         },
+                     *         {
+                     *           "source": "litellm",
+                     *           "key": "sagemaker-model",
+                     *           "path": "model_list[1]",
+                     *           "status": "cannot map",
+                     *           "reason": "LiteLLM provider \"sagemaker\" has no counterpart here: create a provider for it (an OpenAI-compatible one if it speaks that API) and add the model"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LegacyReport"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    applyLegacyMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "connections": true,
+                 *       "litellm_config": "model_list:\n  - model_name: local\n    litellm_params:\n      model: openai/qwen2.5\n      api_base: https://llm.example.com/v1\n      api_key: os.environ/LOCAL_KEY\n"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LegacyRequest"];
+            };
+        };
+        responses: {
+            /** @description The migration as recorded. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a1b2-0000-7000-8000-0000000000c1",
+                     *       "created_at": "2026-11-26T10:00:00Z",
+                     *       "actor_id": "0193a1b2-0000-7000-8000-0000000000b1",
+                     *       "sources": [
+                     *         "litellm"
+                     *       ],
+                     *       "report": {
+                     *         "sources": [
+                     *           "litellm"
+                     *         ],
+                     *         "summary": {
+                     *           "maps cleanly": 1
+                     *         },
+                     *         "items": [
+                     *           {
+                     *             "source": "litellm",
+                     *             "key": "local",
+                     *             "path": "model_list[0]",
+                     *             "status": "maps cleanly",
+                     *             "target": "openai-compatible-llm-example-com/qwen2.5"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "changes": [
+                     *         {
+                     *           "kind": "provider",
+                     *           "action": "create",
+                     *           "id": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *           "key": "openai-compatible-llm-example-com",
+                     *           "version": 1
+                     *         },
+                     *         {
+                     *           "kind": "model",
+                     *           "action": "create",
+                     *           "id": "0193a1b2-0000-7000-8000-0000000000d1",
+                     *           "key": "openai-compatible-llm-example-com/qwen2.5",
+                     *           "provider": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "rolled_back_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LegacyMigration"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getLegacyMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The migration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a1b2-0000-7000-8000-0000000000c1",
+                     *       "created_at": "2026-11-26T10:00:00Z",
+                     *       "actor_id": "0193a1b2-0000-7000-8000-0000000000b1",
+                     *       "sources": [
+                     *         "litellm"
+                     *       ],
+                     *       "report": {
+                     *         "sources": [
+                     *           "litellm"
+                     *         ],
+                     *         "summary": {
+                     *           "maps cleanly": 1
+                     *         },
+                     *         "items": [
+                     *           {
+                     *             "source": "litellm",
+                     *             "key": "local",
+                     *             "path": "model_list[0]",
+                     *             "status": "maps cleanly",
+                     *             "target": "openai-compatible-llm-example-com/qwen2.5"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "changes": [
+                     *         {
+                     *           "kind": "provider",
+                     *           "action": "create",
+                     *           "id": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *           "key": "openai-compatible-llm-example-com",
+                     *           "version": 1
+                     *         },
+                     *         {
+                     *           "kind": "model",
+                     *           "action": "create",
+                     *           "id": "0193a1b2-0000-7000-8000-0000000000d1",
+                     *           "key": "openai-compatible-llm-example-com/qwen2.5",
+                     *           "provider": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "rolled_back_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LegacyMigration"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    rollbackLegacyMigration: {
+        parameters: {
+            query?: {
+                /** @description Discard changes made after the migration. */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was restored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a1b2-0000-7000-8000-0000000000c1",
+                     *       "restored": [
+                     *         "created model openai-compatible-llm-example-com/qwen2.5",
+                     *         "created provider openai-compatible-llm-example-com"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LegacyRollback"];
                 };
             };
             default: components["responses"]["Problem"];
