@@ -130,12 +130,32 @@ type ProviderSettings struct {
 	HealthCheckIntervalS int  `json:"health_check_interval_s,omitempty"`
 	HealthCheckDisabled  bool `json:"health_check_disabled,omitempty"`
 	RateLimitRPM         int  `json:"rate_limit_rpm,omitempty"`
+	// Status thresholds (see docs/monitoring.md); zero means the default.
+	HealthFailuresToDown     int `json:"health_failures_to_down,omitempty"`
+	HealthSuccessesToRecover int `json:"health_successes_to_recover,omitempty"`
+	HealthWindowS            int `json:"health_window_s,omitempty"`
+	HealthMinRequests        int `json:"health_min_requests,omitempty"`
+	HealthDegradedErrorRate  int `json:"health_degraded_error_rate,omitempty"`
+	HealthDownErrorRate      int `json:"health_down_error_rate,omitempty"`
+	// HealthDegradedLatencyMS is the p95 latency of gateway calls above
+	// which the provider is degraded; 0 turns the rule off.
+	HealthDegradedLatencyMS int `json:"health_degraded_latency_ms,omitempty"`
 }
 
 // Setting defaults and bounds.
 const (
 	DefaultTimeoutMS            = 60000
 	DefaultHealthCheckIntervalS = 60
+	// A provider goes down after this many failed checks in a row and
+	// recovers after this many successful ones.
+	DefaultHealthFailuresToDown     = 3
+	DefaultHealthSuccessesToRecover = 2
+	// Gateway outcomes are judged over this window, once it holds at least
+	// this many requests; error rates are percentages.
+	DefaultHealthWindowS           = 300
+	DefaultHealthMinRequests       = 10
+	DefaultHealthDegradedErrorRate = 25
+	DefaultHealthDownErrorRate     = 90
 )
 
 // WithDefaults returns the settings with zero values replaced by defaults.
@@ -145,6 +165,24 @@ func (s ProviderSettings) WithDefaults() ProviderSettings {
 	}
 	if s.HealthCheckIntervalS == 0 {
 		s.HealthCheckIntervalS = DefaultHealthCheckIntervalS
+	}
+	if s.HealthFailuresToDown == 0 {
+		s.HealthFailuresToDown = DefaultHealthFailuresToDown
+	}
+	if s.HealthSuccessesToRecover == 0 {
+		s.HealthSuccessesToRecover = DefaultHealthSuccessesToRecover
+	}
+	if s.HealthWindowS == 0 {
+		s.HealthWindowS = DefaultHealthWindowS
+	}
+	if s.HealthMinRequests == 0 {
+		s.HealthMinRequests = DefaultHealthMinRequests
+	}
+	if s.HealthDegradedErrorRate == 0 {
+		s.HealthDegradedErrorRate = DefaultHealthDegradedErrorRate
+	}
+	if s.HealthDownErrorRate == 0 {
+		s.HealthDownErrorRate = DefaultHealthDownErrorRate
 	}
 	return s
 }
@@ -163,6 +201,30 @@ func (s ProviderSettings) Validate() error {
 	}
 	if s.RateLimitRPM < 0 {
 		p.Add("rate_limit_rpm", "out_of_range", "must be 0 (no limit) or a positive number of requests per minute")
+	}
+	for _, b := range []struct {
+		field    string
+		v        int
+		min, max int
+		def      int
+		unit     string
+	}{
+		{"health_failures_to_down", s.HealthFailuresToDown, 1, 100, DefaultHealthFailuresToDown, "failed checks in a row"},
+		{"health_successes_to_recover", s.HealthSuccessesToRecover, 1, 100, DefaultHealthSuccessesToRecover, "successful checks in a row"},
+		{"health_window_s", s.HealthWindowS, 30, 3600, DefaultHealthWindowS, "seconds"},
+		{"health_min_requests", s.HealthMinRequests, 1, 1000000, DefaultHealthMinRequests, "requests"},
+		{"health_degraded_error_rate", s.HealthDegradedErrorRate, 1, 100, DefaultHealthDegradedErrorRate, "percent"},
+		{"health_down_error_rate", s.HealthDownErrorRate, 1, 100, DefaultHealthDownErrorRate, "percent"},
+	} {
+		if b.v != 0 && (b.v < b.min || b.v > b.max) {
+			p.Add(b.field, "out_of_range", "must be between %d and %d %s (or 0 for the default %d)", b.min, b.max, b.unit, b.def)
+		}
+	}
+	if s.HealthDegradedLatencyMS < 0 || s.HealthDegradedLatencyMS > 3600000 {
+		p.Add("health_degraded_latency_ms", "out_of_range", "must be between 1 and 3600000 milliseconds, or 0 to judge no latency")
+	}
+	if d := s.WithDefaults(); d.HealthDownErrorRate < d.HealthDegradedErrorRate && p.Fields() == nil {
+		p.Add("health_down_error_rate", "below_degraded", "must be at least health_degraded_error_rate (%d); raise it or lower that one", d.HealthDegradedErrorRate)
 	}
 	return p.Err("settings")
 }

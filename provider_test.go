@@ -494,6 +494,13 @@ func TestProviderSettingsValidate(t *testing.T) {
 		{"interval too short", switchyard.ProviderSettings{HealthCheckIntervalS: 9}, []problem{{"health_check_interval_s", "out_of_range"}}},
 		{"interval too long", switchyard.ProviderSettings{HealthCheckIntervalS: 86401}, []problem{{"health_check_interval_s", "out_of_range"}}},
 		{"interval negative", switchyard.ProviderSettings{HealthCheckIntervalS: -5}, []problem{{"health_check_interval_s", "out_of_range"}}},
+		{"status thresholds out of range", switchyard.ProviderSettings{HealthFailuresToDown: 101, HealthSuccessesToRecover: -1, HealthWindowS: 10,
+			HealthMinRequests: -2, HealthDegradedErrorRate: 101, HealthDownErrorRate: -3, HealthDegradedLatencyMS: -1},
+			[]problem{{"health_failures_to_down", "out_of_range"}, {"health_successes_to_recover", "out_of_range"}, {"health_window_s", "out_of_range"},
+				{"health_min_requests", "out_of_range"}, {"health_degraded_error_rate", "out_of_range"}, {"health_down_error_rate", "out_of_range"},
+				{"health_degraded_latency_ms", "out_of_range"}}},
+		{"down rate below degraded rate", switchyard.ProviderSettings{HealthDegradedErrorRate: 50, HealthDownErrorRate: 40},
+			[]problem{{"health_down_error_rate", "below_degraded"}}},
 		{"rate limit negative", switchyard.ProviderSettings{RateLimitRPM: -1}, []problem{{"rate_limit_rpm", "out_of_range"}}},
 		{"health check disabled", switchyard.ProviderSettings{HealthCheckDisabled: true}, nil},
 		{"all at once", switchyard.ProviderSettings{TimeoutMS: 1, MaxRetries: 99, HealthCheckIntervalS: 1, RateLimitRPM: -1},
@@ -523,8 +530,12 @@ func TestProviderSettingsWithDefaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.in
 			got := tt.in.WithDefaults()
-			if got != tt.want {
-				t.Errorf("WithDefaults() = %+v, want %+v", got, tt.want)
+			want := tt.want
+			want.HealthFailuresToDown, want.HealthSuccessesToRecover = switchyard.DefaultHealthFailuresToDown, switchyard.DefaultHealthSuccessesToRecover
+			want.HealthWindowS, want.HealthMinRequests = switchyard.DefaultHealthWindowS, switchyard.DefaultHealthMinRequests
+			want.HealthDegradedErrorRate, want.HealthDownErrorRate = switchyard.DefaultHealthDegradedErrorRate, switchyard.DefaultHealthDownErrorRate
+			if got != want {
+				t.Errorf("WithDefaults() = %+v, want %+v", got, want)
 			}
 			if in != tt.in {
 				t.Errorf("WithDefaults changed its receiver to %+v", tt.in)

@@ -205,6 +205,7 @@ type Store interface {
 	AuditStore
 	UsageStore
 	LegacyStore
+	HealthStore
 	// InTx runs fn in one transaction: if fn returns an error nothing it
 	// wrote is kept. The Store given to fn must not be used after fn returns.
 	InTx(ctx context.Context, fn func(tx Store) error) error

@@ -55,6 +55,27 @@ func settingsOut(s switchyard.ProviderSettings) apigen.ProviderSettings {
 	if s.RateLimitRPM != 0 {
 		out.RateLimitRpm = ptr(s.RateLimitRPM)
 	}
+	if s.HealthFailuresToDown != 0 {
+		out.HealthFailuresToDown = ptr(s.HealthFailuresToDown)
+	}
+	if s.HealthSuccessesToRecover != 0 {
+		out.HealthSuccessesToRecover = ptr(s.HealthSuccessesToRecover)
+	}
+	if s.HealthWindowS != 0 {
+		out.HealthWindowS = ptr(s.HealthWindowS)
+	}
+	if s.HealthMinRequests != 0 {
+		out.HealthMinRequests = ptr(s.HealthMinRequests)
+	}
+	if s.HealthDegradedErrorRate != 0 {
+		out.HealthDegradedErrorRate = ptr(s.HealthDegradedErrorRate)
+	}
+	if s.HealthDownErrorRate != 0 {
+		out.HealthDownErrorRate = ptr(s.HealthDownErrorRate)
+	}
+	if s.HealthDegradedLatencyMS != 0 {
+		out.HealthDegradedLatencyMs = ptr(s.HealthDegradedLatencyMS)
+	}
 	return out
 }
 
@@ -64,7 +85,7 @@ func settingsIn(s *apigen.ProviderSettings) switchyard.ProviderSettings {
 	}
 	return switchyard.ProviderSettings{TimeoutMS: deref(s.TimeoutMs), MaxRetries: deref(s.MaxRetries),
 		HealthCheckIntervalS: deref(s.HealthCheckIntervalS), HealthCheckDisabled: deref(s.HealthCheckDisabled),
-		RateLimitRPM: deref(s.RateLimitRpm)}
+		RateLimitRPM: deref(s.RateLimitRpm), HealthFailuresToDown: deref(s.HealthFailuresToDown), HealthSuccessesToRecover: deref(s.HealthSuccessesToRecover), HealthWindowS: deref(s.HealthWindowS), HealthMinRequests: deref(s.HealthMinRequests), HealthDegradedErrorRate: deref(s.HealthDegradedErrorRate), HealthDownErrorRate: deref(s.HealthDownErrorRate), HealthDegradedLatencyMS: deref(s.HealthDegradedLatencyMs)}
 }
 
 // applySettings merges the settings that were sent.
@@ -86,6 +107,27 @@ func applySettings(dst *switchyard.ProviderSettings, s *apigen.ProviderSettings)
 	}
 	if s.RateLimitRpm != nil {
 		dst.RateLimitRPM = *s.RateLimitRpm
+	}
+	if s.HealthFailuresToDown != nil {
+		dst.HealthFailuresToDown = *s.HealthFailuresToDown
+	}
+	if s.HealthSuccessesToRecover != nil {
+		dst.HealthSuccessesToRecover = *s.HealthSuccessesToRecover
+	}
+	if s.HealthWindowS != nil {
+		dst.HealthWindowS = *s.HealthWindowS
+	}
+	if s.HealthMinRequests != nil {
+		dst.HealthMinRequests = *s.HealthMinRequests
+	}
+	if s.HealthDegradedErrorRate != nil {
+		dst.HealthDegradedErrorRate = *s.HealthDegradedErrorRate
+	}
+	if s.HealthDownErrorRate != nil {
+		dst.HealthDownErrorRate = *s.HealthDownErrorRate
+	}
+	if s.HealthDegradedLatencyMs != nil {
+		dst.HealthDegradedLatencyMS = *s.HealthDegradedLatencyMs
 	}
 }
 

@@ -1709,7 +1709,28 @@ type ProviderSettings struct {
 
 	// HealthCheckIntervalS 0 for the default (60).
 	HealthCheckIntervalS *int `json:"health_check_interval_s,omitempty"`
-	MaxRetries           *int `json:"max_retries,omitempty"`
+
+	// HealthDegradedErrorRate Percentage of failed gateway calls in the window at which the provider is degraded; 0 for the default (25).
+	HealthDegradedErrorRate *int `json:"health_degraded_error_rate,omitempty"`
+
+	// HealthDegradedLatencyMs p95 latency of gateway calls in the window above which the provider is degraded; 0 (the default) judges no latency.
+	HealthDegradedLatencyMs *int `json:"health_degraded_latency_ms,omitempty"`
+
+	// HealthDownErrorRate Percentage of failed gateway calls in the window at which the provider is down; 0 for the default (90).
+	HealthDownErrorRate *int `json:"health_down_error_rate,omitempty"`
+
+	// HealthFailuresToDown Failed health checks in a row before the provider is down; 0 for the default (3).
+	HealthFailuresToDown *int `json:"health_failures_to_down,omitempty"`
+
+	// HealthMinRequests Gateway requests the window must hold before its error rate and latency count; 0 for the default (10).
+	HealthMinRequests *int `json:"health_min_requests,omitempty"`
+
+	// HealthSuccessesToRecover Successful health checks in a row before a down provider recovers; 0 for the default (2).
+	HealthSuccessesToRecover *int `json:"health_successes_to_recover,omitempty"`
+
+	// HealthWindowS Sliding window over which gateway outcomes are judged, in seconds (30 to 3600); 0 for the default (300).
+	HealthWindowS *int `json:"health_window_s,omitempty"`
+	MaxRetries    *int `json:"max_retries,omitempty"`
 
 	// RateLimitRpm Requests per minute; 0 for no limit.
 	RateLimitRpm *int `json:"rate_limit_rpm,omitempty"`

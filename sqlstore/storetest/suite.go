@@ -62,6 +62,9 @@ func Run(t *testing.T, b Backend) {
 		{"RollupsFilters", testRollupsFilters},
 		{"RollupsScanAndPrune", testRollupsScanAndPrune},
 		{"LegacyMigrations", testLegacyMigrations},
+		{"HealthChecks", testHealthChecks},
+		{"StatusChanges", testStatusChanges},
+		{"LeaderElection", testLeaderElection},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
