@@ -53,6 +53,8 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod+"/provider/gemini", mod, mod+"/provider")
 	rule(mod+"/analytics", mod)
 	rule(mod + "/web")
+	rule(mod + "/events")
+	rule(mod+"/health", mod, mod+"/provider", mod+"/registry")
 	rule(mod+"/provider/protocols", mod, mod+"/provider", mod+"/provider/anthropic", mod+"/provider/azure",
 		mod+"/provider/bedrock", mod+"/provider/gemini", mod+"/provider/ollama", mod+"/provider/openai", mod+"/provider/tokenauth")
 	seen := 0
