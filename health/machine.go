@@ -159,15 +159,17 @@ func (m *Machine) Sync(providers []*switchyard.Provider) {
 }
 
 // Set sets a provider's status as another replica decided it (a follower
-// reads it from the store); it returns whether it changed.
-func (m *Machine) Set(providerID string, status switchyard.ProviderStatus) bool {
+// reads it from the store); it returns the status before and whether it
+// changed.
+func (m *Machine) Set(providerID string, status switchyard.ProviderStatus) (switchyard.ProviderStatus, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st, ok := m.states[providerID]
 	if !ok {
-		return false
+		return "", false
 	}
-	return st.e.status.Swap(codeOf(status)) != codeOf(status)
+	old := st.e.status.Swap(codeOf(status))
+	return statusOf[old], old != codeOf(status)
 }
 
 // RecordCheck counts a health check's result and returns the status change
