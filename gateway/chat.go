@@ -117,8 +117,13 @@ func (g *Gateway) attempt(ctx context.Context, u *switchyard.UsageEvent, routes 
 		}
 		u.Attempts++
 		u.ProviderID, u.ModelID, u.UpstreamModel = c.route.Provider.ID, c.route.Model.ID, c.route.Model.UpstreamID
+		began := g.cfg.Now()
 		started, err := fn(c)
-		report(breakerOutcome(err))
+		outcome := breakerOutcome(err)
+		report(outcome)
+		if g.cfg.Health != nil && ctx.Err() == nil {
+			g.cfg.Health.Observe(c.route.Provider.ID, outcome != nil, g.cfg.Now().Sub(began))
+		}
 		if err == nil || started || !retryable(err) {
 			return true, err
 		}

@@ -55,6 +55,20 @@ type Config struct {
 	// BudgetRefresh is how often what budgeted connections spent is read
 	// again from Spend, to see other replicas' requests (default 30 s).
 	BudgetRefresh time.Duration
+	// Health is told every upstream call's outcome and orders the tries
+	// by provider status (down providers last); nil leaves both out.
+	Health Health
+}
+
+// Health is the provider status machine as the gateway uses it
+// (*health.Machine). Both methods run on every request: they must not
+// block and should not allocate.
+type Health interface {
+	// Observe counts an upstream call: failed when the provider itself
+	// failed (not a client's bad request), and how long it took to answer
+	// (for a stream, to its first chunk).
+	Observe(providerID string, failed bool, latency time.Duration)
+	Status(providerID string) switchyard.ProviderStatus
 }
 
 // Gateway is the /v1 handler.
@@ -287,13 +301,40 @@ func allowed(snap *registry.Snapshot, c *switchyard.Connection, rt registry.Rout
 	return false
 }
 
-// candidates orders the tries: routes in order, and within a provider its
-// active keys by weighted random order, skipping keys cooling down after a
-// rate limit and keys restricted to other models.
+// candidates orders the tries: routes in order, providers the monitor sees
+// down after the others, and within a provider its active keys by weighted
+// random order, skipping keys cooling down after a rate limit and keys
+// restricted to other models.
 func (g *Gateway) candidates(routes []registry.Route) []candidate {
 	now := g.cfg.Now()
 	var out []candidate
+	anyDown := false
+	if g.cfg.Health != nil {
+		for _, rt := range routes {
+			if g.cfg.Health.Status(rt.Provider.ID) == switchyard.StatusDown {
+				anyDown = true
+				break
+			}
+		}
+	}
+	if !anyDown {
+		return g.appendCandidates(out, routes, now, nil)
+	}
+	out = g.appendCandidates(out, routes, now, func(rt registry.Route) bool {
+		return g.cfg.Health.Status(rt.Provider.ID) != switchyard.StatusDown
+	})
+	return g.appendCandidates(out, routes, now, func(rt registry.Route) bool {
+		return g.cfg.Health.Status(rt.Provider.ID) == switchyard.StatusDown
+	})
+}
+
+// appendCandidates appends the tries of the routes that keep selects (all
+// when keep is nil).
+func (g *Gateway) appendCandidates(out []candidate, routes []registry.Route, now time.Time, keep func(registry.Route) bool) []candidate {
 	for _, rt := range routes {
+		if keep != nil && !keep(rt) {
+			continue
+		}
 		keys := make([]registry.Key, 0, len(rt.Provider.Keys))
 		for _, k := range rt.Provider.Keys {
 			if until, ok := g.cooling.Load(k.Credential.ID); ok && now.Before(until.(time.Time)) {
@@ -309,6 +350,15 @@ func (g *Gateway) candidates(routes []registry.Route) []candidate {
 		}
 	}
 	return out
+}
+
+// HealthChanged is told of a provider's status changes. A provider that
+// recovers gets a fresh breaker, so that traffic returns at once rather
+// than after the breaker's own wait.
+func (g *Gateway) HealthChanged(providerID string, from, to switchyard.ProviderStatus) {
+	if from == switchyard.StatusDown && to != switchyard.StatusDown {
+		g.breakers.Delete(providerID)
+	}
 }
 
 // weightedOrder shuffles keys so that each comes first with a probability

@@ -32,6 +32,7 @@ type rig struct {
 	reg   *registry.Registry
 	store switchyard.Store
 	gw    *httptest.Server
+	g     *gateway.Gateway
 	owner *switchyard.User
 
 	mu    sync.Mutex
@@ -39,7 +40,10 @@ type rig struct {
 	read  int // records already returned by lastUsage
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigWith(t, nil) }
+
+// newRigWith is newRig with a gateway configuration of its own.
+func newRigWith(t *testing.T, tweak func(*gateway.Config)) *rig {
 	t.Helper()
 	db := storetest.SQLite().Open(t)
 	pol, err := netguard.NewPolicy([]string{"127.0.0.1/32"})
@@ -49,14 +53,19 @@ func newRig(t *testing.T) *rig {
 	f := &protocols.Factory{HTTP: pol.Client(netguard.ClientOptions{}), TokenHTTP: pol.Client(netguard.ClientOptions{})}
 	reg := registry.New(registry.Config{Source: db, NewAdapter: f.New})
 	r := &rig{t: t, db: db, reg: reg, store: reg.Track(db)}
-	gw := gateway.New(gateway.Config{Registry: reg, RetryBudget: 1500 * time.Millisecond, Spend: db, BudgetRefresh: 50 * time.Millisecond, Record: func(u switchyard.UsageEvent) {
+	cfg := gateway.Config{Registry: reg, RetryBudget: 1500 * time.Millisecond, Spend: db, BudgetRefresh: 50 * time.Millisecond, Record: func(u switchyard.UsageEvent) {
 		if err := u.Validate(); err != nil {
 			t.Errorf("the gateway recorded an invalid usage event: %v", err)
 		}
 		r.mu.Lock()
 		r.usage = append(r.usage, u)
 		r.mu.Unlock()
-	}})
+	}}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	gw := gateway.New(cfg)
+	r.g = gw
 	r.gw = httptest.NewServer(gw)
 	t.Cleanup(r.gw.Close)
 	r.owner = &switchyard.User{Username: "app-owner", Role: switchyard.RoleUser}
