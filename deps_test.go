@@ -31,7 +31,7 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod + "/api")
 	rule(mod+"/auth", mod)
 	rule(mod + "/httpapi/apigen")
-	rule(mod+"/httpapi", mod, mod+"/api", mod+"/apidocs", mod+"/httpapi/apigen", mod+"/auth", mod+"/catalog", mod+"/control", mod+"/legacy", mod+"/transfer")
+	rule(mod+"/httpapi", mod, mod+"/api", mod+"/apidocs", mod+"/httpapi/apigen", mod+"/auth", mod+"/catalog", mod+"/control", mod+"/events", mod+"/legacy", mod+"/transfer")
 	rule(mod+"/control", mod, mod+"/auth", mod+"/catalog", mod+"/probe", mod+"/provider", mod+"/registry", mod+"/legacy", mod+"/transfer")
 	rule(mod+"/transfer", mod)
 	rule(mod+"/legacy", mod, mod+"/catalog", mod+"/transfer")

@@ -49,6 +49,9 @@ type Config struct {
 	// context it cancels on shutdown, then calls Wait before closing the
 	// database. Default: context.Background().
 	Background context.Context
+	// Health is the health monitor; nil makes on-demand checks
+	// unavailable (the stored health is still shown).
+	Health HealthMonitor
 	// ModelTestTimeout bounds each upstream call of a model test (default
 	// 30 s); benchmark requests get twice as long.
 	ModelTestTimeout time.Duration
@@ -75,6 +78,7 @@ type Service struct {
 	registry    *registry.Registry
 	backups     *transfer.Backups
 	analytics   Analytics
+	health      HealthMonitor
 	// hashing bounds concurrent password hashes: each takes ~19 MiB.
 	hashing chan struct{}
 	// dummy is verified against when a login names no user, so that the
@@ -109,7 +113,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{store: cfg.Store, catalog: cfg.Catalog, log: cfg.Logger, now: cfg.Now,
 		sessionTTL: cfg.SessionTTL, limiter: cfg.Limiter, tester: cfg.Tester, hashing: make(chan struct{}, 2*runtime.NumCPU()),
-		registry: cfg.Registry, backups: cfg.Backups, adapters: cfg.Adapters, bg: cfg.Background, callTimeout: cfg.ModelTestTimeout,
+		registry: cfg.Registry, backups: cfg.Backups, health: cfg.Health, adapters: cfg.Adapters, bg: cfg.Background, callTimeout: cfg.ModelTestTimeout,
 		benches: benchmarks{runs: map[string]*benchRun{}}, analytics: cfg.Analytics}, nil
 }
 

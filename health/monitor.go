@@ -423,3 +423,6 @@ func (m *Monitor) CheckNow(ctx context.Context, providerID string) (*switchyard.
 	}
 	return hc, nil
 }
+
+// ChecksEnabled reports whether scheduled checks run at all.
+func (m *Monitor) ChecksEnabled() bool { return !m.cfg.DisableChecks }

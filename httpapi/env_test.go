@@ -80,6 +80,13 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 // configuration (to give it a connectivity tester, say).
 func newEnvWith(t *testing.T, b storetest.Backend, configure func(*control.Config)) *env {
 	t.Helper()
+	return newEnvServer(t, b, configure, nil)
+}
+
+// newEnvServer is newEnvWith with a chance to change the server's
+// configuration too.
+func newEnvServer(t *testing.T, b storetest.Backend, configure func(*control.Config), server func(*httpapi.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	db := b.Open(t)
 	cat, err := catalog.Load()
@@ -103,7 +110,11 @@ func newEnvWith(t *testing.T, b storetest.Backend, configure func(*control.Confi
 	if err != nil || !res.Created || !res.Token {
 		t.Fatalf("bootstrap: %+v, %v", res, err)
 	}
-	h, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Control: ctl, MaxBodyBytes: 64 << 10})
+	sc := httpapi.Config{Logger: log, DB: db, Control: ctl, MaxBodyBytes: 64 << 10}
+	if server != nil {
+		server(&sc)
+	}
+	h, err := httpapi.NewServer(sc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/control"
+	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/httpapi/apigen"
 )
 
@@ -21,6 +22,9 @@ type handlers struct {
 	log           *slog.Logger
 	secureCookies bool
 	sessionTTL    time.Duration
+	events        *events.Broker
+	streams       context.Context
+	heartbeat     time.Duration
 }
 
 // Interface guard.

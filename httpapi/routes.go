@@ -42,7 +42,8 @@ func routes(cfg Config, spec *Spec) http.Handler {
 	if cfg.Control == nil {
 		return r
 	}
-	h := &handlers{ctl: cfg.Control, log: log, secureCookies: cfg.SecureCookies, sessionTTL: cfg.SessionTTL}
+	h := &handlers{ctl: cfg.Control, log: log, secureCookies: cfg.SecureCookies, sessionTTL: cfg.SessionTTL,
+		events: cfg.Events, streams: cfg.Streams, heartbeat: cfg.Heartbeat}
 	strict := apigen.NewStrictHandlerWithOptions(h, nil, apigen.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			if isMaxBytes(err) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/control"
+	"github.com/switchyard/switchyard/events"
 )
 
 // Pinger reports whether the database answers.
@@ -49,6 +50,15 @@ type Config struct {
 	// Web serves the dashboard at / and every path no other route takes
 	// (the app routes in the browser); nil leaves it out.
 	Web http.Handler
+	// Events feeds the live event stream (GET /api/v1/events); nil makes
+	// it unavailable.
+	Events *events.Broker
+	// Streams ends every live event stream when it is cancelled (at the
+	// start of a shutdown); default: never.
+	Streams context.Context
+	// Heartbeat is how often an idle event stream sends a comment
+	// (default 15 s).
+	Heartbeat time.Duration
 }
 
 // NewServer returns the HTTP handler of the whole service.
@@ -67,6 +77,12 @@ func NewServer(cfg Config) (http.Handler, error) {
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.Streams == nil {
+		cfg.Streams = context.Background()
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = 15 * time.Second
 	}
 	spec, err := LoadSpec(api.YAML)
 	if err != nil {

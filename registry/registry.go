@@ -124,6 +124,7 @@ type Registry struct {
 	newAdapter AdapterFunc
 	log        *slog.Logger
 	now        func() time.Time
+	onReload   func(*Snapshot)
 
 	cur     atomic.Pointer[Snapshot]
 	version atomic.Uint64
@@ -146,6 +147,9 @@ type Config struct {
 	NewAdapter AdapterFunc
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// OnReload is told of every new snapshot, after it is in force (to
+	// publish a live event); it must not block.
+	OnReload func(*Snapshot)
 }
 
 // New returns a registry with an empty snapshot; call Reload to fill it.
@@ -156,7 +160,7 @@ func New(cfg Config) *Registry {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	r := &Registry{source: cfg.Source, newAdapter: cfg.NewAdapter, log: cfg.Logger, now: cfg.Now}
+	r := &Registry{source: cfg.Source, newAdapter: cfg.NewAdapter, log: cfg.Logger, now: cfg.Now, onReload: cfg.OnReload}
 	r.cur.Store(&Snapshot{Reason: "empty", byID: map[string]*Provider{}, bySlug: map[string]*Provider{},
 		byName: map[string][]Route{}, byQualified: map[string][]Route{}, system: map[string]*Provider{},
 		connections: map[string]*switchyard.Connection{}})
@@ -192,6 +196,9 @@ func (r *Registry) Reload(ctx context.Context, reason string) error {
 	r.cur.Store(s)
 	r.log.Info("registry rebuilt", "version", s.Version, "reason", reason, "providers", len(s.Providers),
 		"models", s.Models, "errors", len(s.Errors))
+	if r.onReload != nil {
+		r.onReload(s)
+	}
 	return nil
 }
 

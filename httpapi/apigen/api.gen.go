@@ -1348,6 +1348,39 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
+// HealthCheck defines model for HealthCheck.
+type HealthCheck struct {
+	At time.Time `json:"at"`
+
+	// Code The failure's stable code: auth_failed, forbidden, not_found, upstream_error, unavailable, timeout, network_error, blocked_destination, bad_response, rate_limited.
+	Code      *string `json:"code"`
+	Id        string  `json:"id"`
+	LatencyMs int64   `json:"latency_ms"`
+
+	// ModelId Set when a model was checked.
+	ModelId *string `json:"model_id,omitempty"`
+
+	// Ok The provider answered (a rate limit counts as an answer).
+	Ok         bool   `json:"ok"`
+	ProviderId string `json:"provider_id"`
+}
+
+// HealthCheckList defines model for HealthCheckList.
+type HealthCheckList struct {
+	Items      []HealthCheck `json:"items"`
+	NextCursor *string       `json:"next_cursor"`
+}
+
+// HealthOverview defines model for HealthOverview.
+type HealthOverview struct {
+	// ChecksEnabled False when SWITCHYARD_HEALTH_CHECKS=off: the status then follows gateway outcomes alone.
+	ChecksEnabled bool `json:"checks_enabled"`
+
+	// Leader Whether this replica runs the health checks.
+	Leader    bool             `json:"leader"`
+	Providers []ProviderHealth `json:"providers"`
+}
+
 // ImportPlan defines model for ImportPlan.
 type ImportPlan struct {
 	DryRun     bool                 `json:"dry_run"`
@@ -1682,6 +1715,30 @@ type ProviderCreate struct {
 	Template *string            `json:"template,omitempty"`
 }
 
+// ProviderHealth defines model for ProviderHealth.
+type ProviderHealth struct {
+	ChangedAt *time.Time `json:"changed_at"`
+
+	// ChecksEnabled False when the provider opts out (settings.health_check_disabled).
+	ChecksEnabled bool         `json:"checks_enabled"`
+	LastCheck     *HealthCheck `json:"last_check"`
+	Name          string       `json:"name"`
+	ProviderId    string       `json:"provider_id"`
+
+	// Reason The reason of the latest status change.
+	Reason *string        `json:"reason"`
+	Slug   string         `json:"slug"`
+	Status ProviderStatus `json:"status"`
+}
+
+// ProviderHealthDetail defines model for ProviderHealthDetail.
+type ProviderHealthDetail struct {
+	Changes    StatusChangeList `json:"changes"`
+	Checks     HealthCheckList  `json:"checks"`
+	ProviderId string           `json:"provider_id"`
+	Status     ProviderStatus   `json:"status"`
+}
+
 // ProviderList defines model for ProviderList.
 type ProviderList struct {
 	Items      []Provider `json:"items"`
@@ -1836,6 +1893,22 @@ type Session struct {
 	CsrfToken *string    `json:"csrf_token,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	User      User       `json:"user"`
+}
+
+// StatusChange defines model for StatusChange.
+type StatusChange struct {
+	At         time.Time      `json:"at"`
+	From       ProviderStatus `json:"from"`
+	Id         string         `json:"id"`
+	ProviderId string         `json:"provider_id"`
+	Reason     string         `json:"reason"`
+	To         ProviderStatus `json:"to"`
+}
+
+// StatusChangeList defines model for StatusChangeList.
+type StatusChangeList struct {
+	Items      []StatusChange `json:"items"`
+	NextCursor *string        `json:"next_cursor"`
 }
 
 // Subject defines model for Subject.
@@ -2253,6 +2326,12 @@ type TestProviderConfigParams struct {
 	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
 }
 
+// StreamEventsParams defines parameters for StreamEvents.
+type StreamEventsParams struct {
+	// LastEventID The id of the last event received, to resume after it.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
 // ExportConfigParams defines parameters for ExportConfig.
 type ExportConfigParams struct {
 	// Provider Only these providers (slugs) and their connections; repeat for several.
@@ -2429,6 +2508,24 @@ type ImportProviderModelsParams struct {
 
 // EnableProviderParams defines parameters for EnableProvider.
 type EnableProviderParams struct {
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
+// GetProviderHealthParams defines parameters for GetProviderHealth.
+type GetProviderHealthParams struct {
+	// Limit Page size, 1 to 1000 (default 50).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// ChangesCursor The `changes.next_cursor` of the previous page.
+	ChangesCursor *string `form:"changes_cursor,omitempty" json:"changes_cursor,omitempty"`
+
+	// ChecksCursor The `checks.next_cursor` of the previous page.
+	ChecksCursor *string `form:"checks_cursor,omitempty" json:"checks_cursor,omitempty"`
+}
+
+// CheckProviderHealthParams defines parameters for CheckProviderHealth.
+type CheckProviderHealthParams struct {
 	// XCSRFToken The session's CSRF token; required with cookie authentication.
 	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
 }
@@ -2856,9 +2953,15 @@ type ServerInterface interface {
 	// TestProviderConfig Test a provider configuration before saving it
 	// (POST /connectivity-tests)
 	TestProviderConfig(w http.ResponseWriter, r *http.Request, params TestProviderConfigParams)
+	// StreamEvents Live events (server-sent events)
+	// (GET /events)
+	StreamEvents(w http.ResponseWriter, r *http.Request, params StreamEventsParams)
 	// ExportConfig Export the configuration
 	// (GET /export)
 	ExportConfig(w http.ResponseWriter, r *http.Request, params ExportConfigParams)
+	// GetHealth Every provider's health at a glance
+	// (GET /health)
+	GetHealth(w http.ResponseWriter, r *http.Request)
 	// ImportConfig Import a configuration document
 	// (POST /import)
 	ImportConfig(w http.ResponseWriter, r *http.Request, params ImportConfigParams)
@@ -2931,6 +3034,12 @@ type ServerInterface interface {
 	// EnableProvider Enable a provider
 	// (POST /providers/{id}/enable)
 	EnableProvider(w http.ResponseWriter, r *http.Request, id ID, params EnableProviderParams)
+	// GetProviderHealth A provider's status history and recent checks
+	// (GET /providers/{id}/health)
+	GetProviderHealth(w http.ResponseWriter, r *http.Request, id ID, params GetProviderHealthParams)
+	// CheckProviderHealth Check a provider's health now
+	// (POST /providers/{id}/health/check)
+	CheckProviderHealth(w http.ResponseWriter, r *http.Request, id ID, params CheckProviderHealthParams)
 	// ListProviderModels List a provider's models
 	// (GET /providers/{id}/models)
 	ListProviderModels(w http.ResponseWriter, r *http.Request, id ID, params ListProviderModelsParams)
@@ -3090,9 +3199,21 @@ func (_ Unimplemented) TestProviderConfig(w http.ResponseWriter, r *http.Request
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// StreamEvents Live events (server-sent events)
+// (GET /events)
+func (_ Unimplemented) StreamEvents(w http.ResponseWriter, r *http.Request, params StreamEventsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ExportConfig Export the configuration
 // (GET /export)
 func (_ Unimplemented) ExportConfig(w http.ResponseWriter, r *http.Request, params ExportConfigParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetHealth Every provider's health at a glance
+// (GET /health)
+func (_ Unimplemented) GetHealth(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3237,6 +3358,18 @@ func (_ Unimplemented) ImportProviderModels(w http.ResponseWriter, r *http.Reque
 // EnableProvider Enable a provider
 // (POST /providers/{id}/enable)
 func (_ Unimplemented) EnableProvider(w http.ResponseWriter, r *http.Request, id ID, params EnableProviderParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetProviderHealth A provider's status history and recent checks
+// (GET /providers/{id}/health)
+func (_ Unimplemented) GetProviderHealth(w http.ResponseWriter, r *http.Request, id ID, params GetProviderHealthParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CheckProviderHealth Check a provider's health now
+// (POST /providers/{id}/health/check)
+func (_ Unimplemented) CheckProviderHealth(w http.ResponseWriter, r *http.Request, id ID, params CheckProviderHealthParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -4071,6 +4204,47 @@ func (siw *ServerInterfaceWrapper) TestProviderConfig(w http.ResponseWriter, r *
 	handler.ServeHTTP(w, r)
 }
 
+// StreamEvents operation middleware
+func (siw *ServerInterfaceWrapper) StreamEvents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StreamEventsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Last-Event-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Last-Event-ID")]; found {
+		var LastEventID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Last-Event-ID", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Last-Event-ID", valueList[0], &LastEventID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Last-Event-ID", Err: err})
+			return
+		}
+
+		params.LastEventID = &LastEventID
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StreamEvents(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ExportConfig operation middleware
 func (siw *ServerInterfaceWrapper) ExportConfig(w http.ResponseWriter, r *http.Request) {
 
@@ -4129,6 +4303,20 @@ func (siw *ServerInterfaceWrapper) ExportConfig(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ExportConfig(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetHealth operation middleware
+func (siw *ServerInterfaceWrapper) GetHealth(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHealth(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5334,6 +5522,124 @@ func (siw *ServerInterfaceWrapper) EnableProvider(w http.ResponseWriter, r *http
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.EnableProvider(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetProviderHealth operation middleware
+func (siw *ServerInterfaceWrapper) GetProviderHealth(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetProviderHealthParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "changes_cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "changes_cursor", r.URL.Query(), &params.ChangesCursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "changes_cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "changes_cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "checks_cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "checks_cursor", r.URL.Query(), &params.ChecksCursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "checks_cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "checks_cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetProviderHealth(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CheckProviderHealth operation middleware
+func (siw *ServerInterfaceWrapper) CheckProviderHealth(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CheckProviderHealthParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CheckProviderHealth(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6726,6 +7032,18 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/legacy/{id}/rollback", wrapper.RollbackLegacyMigration)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/health", wrapper.GetHealth)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/providers/{id}/health", wrapper.GetProviderHealth)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/providers/{id}/health/check", wrapper.CheckProviderHealth)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/events", wrapper.StreamEvents)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/audit", wrapper.ListAudit)
 	})
 	r.Group(func(r chi.Router) {
@@ -7336,6 +7654,74 @@ func (response TestProviderConfigdefaultApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type StreamEventsRequestObject struct {
+	Params StreamEventsParams
+}
+
+type StreamEventsResponseObject interface {
+	VisitStreamEventsResponse(w http.ResponseWriter) error
+}
+
+type StreamEvents200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StreamEvents200TexteventStreamResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamEventsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response StreamEventsdefaultApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ExportConfigRequestObject struct {
 	Params ExportConfigParams
 }
@@ -7364,6 +7750,44 @@ type ExportConfigdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ExportConfigdefaultApplicationProblemPlusJSONResponse) VisitExportConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealthRequestObject struct {
+}
+
+type GetHealthResponseObject interface {
+	VisitGetHealthResponse(w http.ResponseWriter) error
+}
+
+type GetHealth200JSONResponse HealthOverview
+
+func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealthdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetHealthdefaultApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8381,6 +8805,86 @@ type EnableProviderdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response EnableProviderdefaultApplicationProblemPlusJSONResponse) VisitEnableProviderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProviderHealthRequestObject struct {
+	Id     ID `json:"id"`
+	Params GetProviderHealthParams
+}
+
+type GetProviderHealthResponseObject interface {
+	VisitGetProviderHealthResponse(w http.ResponseWriter) error
+}
+
+type GetProviderHealth200JSONResponse ProviderHealthDetail
+
+func (response GetProviderHealth200JSONResponse) VisitGetProviderHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProviderHealthdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetProviderHealthdefaultApplicationProblemPlusJSONResponse) VisitGetProviderHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckProviderHealthRequestObject struct {
+	Id     ID `json:"id"`
+	Params CheckProviderHealthParams
+}
+
+type CheckProviderHealthResponseObject interface {
+	VisitCheckProviderHealthResponse(w http.ResponseWriter) error
+}
+
+type CheckProviderHealth200JSONResponse HealthCheck
+
+func (response CheckProviderHealth200JSONResponse) VisitCheckProviderHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckProviderHealthdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CheckProviderHealthdefaultApplicationProblemPlusJSONResponse) VisitCheckProviderHealthResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -9551,9 +10055,15 @@ type StrictServerInterface interface {
 	// TestProviderConfig Test a provider configuration before saving it
 	// (POST /connectivity-tests)
 	TestProviderConfig(ctx context.Context, request TestProviderConfigRequestObject) (TestProviderConfigResponseObject, error)
+	// StreamEvents Live events (server-sent events)
+	// (GET /events)
+	StreamEvents(ctx context.Context, request StreamEventsRequestObject) (StreamEventsResponseObject, error)
 	// ExportConfig Export the configuration
 	// (GET /export)
 	ExportConfig(ctx context.Context, request ExportConfigRequestObject) (ExportConfigResponseObject, error)
+	// GetHealth Every provider's health at a glance
+	// (GET /health)
+	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
 	// ImportConfig Import a configuration document
 	// (POST /import)
 	ImportConfig(ctx context.Context, request ImportConfigRequestObject) (ImportConfigResponseObject, error)
@@ -9626,6 +10136,12 @@ type StrictServerInterface interface {
 	// EnableProvider Enable a provider
 	// (POST /providers/{id}/enable)
 	EnableProvider(ctx context.Context, request EnableProviderRequestObject) (EnableProviderResponseObject, error)
+	// GetProviderHealth A provider's status history and recent checks
+	// (GET /providers/{id}/health)
+	GetProviderHealth(ctx context.Context, request GetProviderHealthRequestObject) (GetProviderHealthResponseObject, error)
+	// CheckProviderHealth Check a provider's health now
+	// (POST /providers/{id}/health/check)
+	CheckProviderHealth(ctx context.Context, request CheckProviderHealthRequestObject) (CheckProviderHealthResponseObject, error)
 	// ListProviderModels List a provider's models
 	// (GET /providers/{id}/models)
 	ListProviderModels(ctx context.Context, request ListProviderModelsRequestObject) (ListProviderModelsResponseObject, error)
@@ -10118,6 +10634,32 @@ func (sh *strictHandler) TestProviderConfig(w http.ResponseWriter, r *http.Reque
 	}
 }
 
+// StreamEvents operation middleware
+func (sh *strictHandler) StreamEvents(w http.ResponseWriter, r *http.Request, params StreamEventsParams) {
+	var request StreamEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamEvents(ctx, request.(StreamEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StreamEventsResponseObject); ok {
+		if err := validResponse.VisitStreamEventsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ExportConfig operation middleware
 func (sh *strictHandler) ExportConfig(w http.ResponseWriter, r *http.Request, params ExportConfigParams) {
 	var request ExportConfigRequestObject
@@ -10137,6 +10679,30 @@ func (sh *strictHandler) ExportConfig(w http.ResponseWriter, r *http.Request, pa
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ExportConfigResponseObject); ok {
 		if err := validResponse.VisitExportConfigResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHealth operation middleware
+func (sh *strictHandler) GetHealth(w http.ResponseWriter, r *http.Request) {
+	var request GetHealthRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHealth(ctx, request.(GetHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHealth")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHealthResponseObject); ok {
+		if err := validResponse.VisitGetHealthResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -10826,6 +11392,60 @@ func (sh *strictHandler) EnableProvider(w http.ResponseWriter, r *http.Request, 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(EnableProviderResponseObject); ok {
 		if err := validResponse.VisitEnableProviderResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetProviderHealth operation middleware
+func (sh *strictHandler) GetProviderHealth(w http.ResponseWriter, r *http.Request, id ID, params GetProviderHealthParams) {
+	var request GetProviderHealthRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProviderHealth(ctx, request.(GetProviderHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProviderHealth")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetProviderHealthResponseObject); ok {
+		if err := validResponse.VisitGetProviderHealthResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CheckProviderHealth operation middleware
+func (sh *strictHandler) CheckProviderHealth(w http.ResponseWriter, r *http.Request, id ID, params CheckProviderHealthParams) {
+	var request CheckProviderHealthRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CheckProviderHealth(ctx, request.(CheckProviderHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CheckProviderHealth")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CheckProviderHealthResponseObject); ok {
+		if err := validResponse.VisitCheckProviderHealthResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
