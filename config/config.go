@@ -42,6 +42,11 @@ type Config struct {
 	RetentionMinute time.Duration // how long per-minute usage rollups are kept
 	RetentionHour   time.Duration // how long hourly usage rollups are kept
 	RetentionDay    time.Duration // how long daily usage rollups are kept
+
+	HealthChecks      bool          // run scheduled health checks
+	HealthConcurrency int           // health checks running at once
+	HealthTimeout     time.Duration // bound on one health check
+	HealthRetention   time.Duration // how long checks and status changes are kept
 }
 
 // Error lists every bad setting found by Load.

@@ -302,6 +302,60 @@ func settings() []Setting {
 			"How long hourly usage rollups are kept", func(c *Config) *time.Duration { return &c.RetentionHour }),
 		retention("RetentionDay", "SWITCHYARD_RETENTION_DAY", "retention-day", "730d", 24*time.Hour,
 			"How long daily usage rollups are kept", func(c *Config) *time.Duration { return &c.RetentionDay }),
+		{
+			Name: "HealthChecks", Env: "SWITCHYARD_HEALTH_CHECKS", Flag: "health-checks", Default: "on",
+			Help: "on or off: whether the health monitor checks each enabled provider on its interval (providers may also opt out one by one). " +
+				"Off, a provider's status follows gateway outcomes alone.",
+			set: func(c *Config, v string) error {
+				switch strings.ToLower(strings.TrimSpace(v)) {
+				case "on", "true", "1", "yes":
+					c.HealthChecks = true
+				case "off", "false", "0", "no":
+					c.HealthChecks = false
+				default:
+					return errors.New("is not on or off")
+				}
+				return nil
+			},
+			get: func(c *Config) string {
+				if c.HealthChecks {
+					return "on"
+				}
+				return "off"
+			},
+		},
+		{
+			Name: "HealthConcurrency", Env: "SWITCHYARD_HEALTH_CONCURRENCY", Flag: "health-concurrency", Default: "4",
+			Help: "Most health checks running at once; a provider due while all run waits for the next free slot. From 1 to 64.",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil || n < 1 || n > 64 {
+					return errors.New("is not a number from 1 to 64")
+				}
+				c.HealthConcurrency = n
+				return nil
+			},
+			get: func(c *Config) string { return strconv.Itoa(c.HealthConcurrency) },
+		},
+		{
+			Name: "HealthTimeout", Env: "SWITCHYARD_HEALTH_TIMEOUT", Flag: "health-timeout", Default: "10s",
+			Help: "How long one health check may take before it counts as failed (timeout), as a duration from 1s to 5m; " +
+				"a provider's own timeout_ms applies when shorter.",
+			set: func(c *Config, v string) error {
+				d, err := parseDuration(v)
+				if err != nil {
+					return err
+				}
+				if d < time.Second || d > 5*time.Minute {
+					return errors.New("is out of range; use a duration from 1s to 5m")
+				}
+				c.HealthTimeout = d
+				return nil
+			},
+			get: func(c *Config) string { return c.HealthTimeout.String() },
+		},
+		retention("HealthRetention", "SWITCHYARD_HEALTH_RETENTION", "health-retention", "7d", time.Hour,
+			"How long health check results and provider status changes are kept; older ones are deleted hourly", func(c *Config) *time.Duration { return &c.HealthRetention }),
 	}
 }
 
@@ -434,3 +488,15 @@ func checkMasterKey(v string) error {
 }
 
 func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }
+
+// parseDuration reads a duration with its unit.
+func parseDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil {
+		if _, nerr := strconv.Atoi(strings.TrimSpace(v)); nerr == nil {
+			return 0, errors.New("has no unit; use a duration such as 10s or 1h")
+		}
+		return 0, errors.New("is not a duration; use e.g. 10s or 1h")
+	}
+	return d, nil
+}

@@ -2,8 +2,8 @@
 // gateway requests, latency, tokens, cost and errors (fed from the usage
 // events, see Gateway), the usage recording (recorded, written, dropped,
 // failed, queued), the registry's state (snapshot version, providers,
-// models, connections, load errors, staleness), the database pool, plus
-// the Go runtime and process.
+// models, connections, load errors, staleness), each provider's health
+// status, the database pool, plus the Go runtime and process.
 package metrics
 
 import (
@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/registry"
 )
 
@@ -34,6 +35,40 @@ type Config struct {
 	Gateway *Gateway
 	// DB is the database pool, for its connection statistics.
 	DB *sql.DB
+	// Health gives each routable provider's status (needs Registry).
+	Health HealthStatus
+}
+
+// HealthStatus is the provider status machine (*health.Machine and the
+// monitor's leadership).
+type HealthStatus interface {
+	Status(providerID string) switchyard.ProviderStatus
+}
+
+// statuses are the values of switchyard_provider_status's status label.
+var statuses = []switchyard.ProviderStatus{switchyard.StatusUnknown, switchyard.StatusHealthy, switchyard.StatusDegraded, switchyard.StatusDown}
+
+// providerStatus exports one series per provider and status, 1 for the
+// current one: switchyard_provider_status{provider="openai-prod",status="down"} 1.
+type providerStatus struct {
+	reg    *registry.Registry
+	health HealthStatus
+	desc   *prometheus.Desc
+}
+
+func (c providerStatus) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c providerStatus) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range c.reg.Current().Providers {
+		cur := c.health.Status(p.ID)
+		for _, s := range statuses {
+			v := 0.0
+			if s == cur {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, p.Slug, string(s))
+		}
+	}
 }
 
 // Handler returns the /metrics handler over a registry of its own (no
@@ -77,6 +112,10 @@ func Handler(cfg Config) http.Handler {
 					return 0
 				}),
 		)
+	}
+	if cfg.Registry != nil && cfg.Health != nil {
+		reg.MustRegister(providerStatus{reg: cfg.Registry, health: cfg.Health, desc: prometheus.NewDesc("switchyard_provider_status",
+			"Each routable provider's health status: 1 for the current one.", []string{"provider", "status"}, nil)})
 	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

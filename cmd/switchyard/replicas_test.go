@@ -65,6 +65,16 @@ func TestTwoReplicasOnPostgreSQL(t *testing.T) {
 	if status(a) != 200 {
 		t.Fatal("the first replica does not serve it")
 	}
+	// Exactly one replica runs the health checks.
+	leaders := 0
+	for _, addr := range []string{a, b} {
+		if api(t, addr, adminToken, "GET", "/health", nil)["leader"] == true {
+			leaders++
+		}
+	}
+	if leaders != 1 {
+		t.Fatalf("%d replicas run the health checks, want 1", leaders)
+	}
 	api(t, a, adminToken, "POST", "/providers/"+pid+"/disable", nil)
 	disabled := time.Now()
 	within("the second replica stops serving the disabled provider", disabled, func() bool { return status(b) == 404 })

@@ -16,7 +16,9 @@ import (
 	"github.com/switchyard/switchyard/catalog"
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/control"
+	"github.com/switchyard/switchyard/events"
 	"github.com/switchyard/switchyard/gateway"
+	"github.com/switchyard/switchyard/health"
 	"github.com/switchyard/switchyard/httpapi"
 	"github.com/switchyard/switchyard/metrics"
 	"github.com/switchyard/switchyard/netguard"
@@ -92,7 +94,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	// The registry is what the gateway routes by; changes made through the
 	// control plane rebuild it at once, and other replicas' changes arrive
 	// by notification (PostgreSQL) or the periodic version check.
-	reg := registry.New(registry.Config{Source: db, NewAdapter: adapters.New, Logger: log})
+	// Live events (GET /api/v1/events): status changes and registry
+	// rebuilds; producers never wait on slow readers.
+	broker := events.New(events.Config{})
+	reg := registry.New(registry.Config{Source: db, NewAdapter: adapters.New, Logger: log, OnReload: func(s *registry.Snapshot) {
+		broker.Publish(events.TypeRegistry, true, registryEvent{Version: s.Version, StoreVersion: s.StoreVersion, Reason: s.Reason,
+			Providers: len(s.Providers), Models: s.Models})
+	}})
 	if err := reg.Reload(ctx, "start-up"); err != nil {
 		return fmt.Errorf("load the registry: %w", err)
 	}
@@ -105,8 +113,21 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		return err
 	}
 	reader := analytics.NewReader(analytics.ReaderConfig{Store: db, Inventory: db, Retention: retention})
+	// The health monitor checks the providers (on one replica: the one
+	// holding the PostgreSQL advisory lock) and keeps their status, which
+	// the gateway reads and feeds with every call's outcome.
+	machine := health.NewMachine(nil)
+	var gw atomic.Pointer[gateway.Gateway]
+	monitor := health.New(health.Config{Store: db, Registry: reg, Machine: machine, Logger: log, Publish: broker.Publish,
+		Elect: func(ctx context.Context) (health.Lease, bool, error) { return db.TryLead(ctx, "health") },
+		OnChange: func(t health.Transition) {
+			if g := gw.Load(); g != nil {
+				g.HealthChanged(t.ProviderID, t.From, t.To)
+			}
+		},
+		DisableChecks: !cfg.HealthChecks, Concurrency: cfg.HealthConcurrency, Timeout: cfg.HealthTimeout, Retention: cfg.HealthRetention})
 	ctl, err := control.New(control.Config{Store: reg.Track(db), Catalog: cat, Logger: log, Tester: tester, Registry: reg,
-		Backups: backups, Analytics: reader, Background: bg, Adapters: func(p *switchyard.Provider, cred switchyard.Credential) (provider.Adapter, error) {
+		Backups: backups, Analytics: reader, Health: monitor, Background: bg, Adapters: func(p *switchyard.Provider, cred switchyard.Credential) (provider.Adapter, error) {
 			return adapters.New(p, cred, nil)
 		}})
 	if err != nil {
@@ -142,6 +163,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		stopBackground()
 		<-rollerDone
 	}()
+	monitorDone := make(chan struct{})
+	go func() {
+		defer close(monitorDone)
+		monitor.Run(bg)
+	}()
+	defer func() {
+		stopBackground()
+		<-monitorDone
+	}()
 
 	var ready atomic.Bool
 	// Usage is recorded off the request path, in batches; whatever is
@@ -171,10 +201,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 		gwMetrics.Observe(&e)
 		usage.Record(e)
 	}
-	gw := gateway.New(gateway.Config{Registry: reg, Logger: log, Record: record, Spend: db})
-	handler, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load, Control: ctl, Gateway: gw,
-		Metrics:      metrics.Handler(metrics.Config{Usage: usage, Registry: reg, Gateway: gwMetrics, DB: db.SQL()}),
-		MaxBodyBytes: cfg.MaxBodyBytes, SecureCookies: cfg.TLS(), Web: web.Handler()})
+	gwh := gateway.New(gateway.Config{Registry: reg, Logger: log, Record: record, Spend: db, Health: machine})
+	gw.Store(gwh)
+	// Live event streams end when shutdown begins, not at its deadline.
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
+	handler, err := httpapi.NewServer(httpapi.Config{Logger: log, DB: db, Ready: ready.Load, Control: ctl, Gateway: gwh,
+		Metrics:      metrics.Handler(metrics.Config{Usage: usage, Registry: reg, Gateway: gwMetrics, DB: db.SQL(), Health: machine}),
+		MaxBodyBytes: cfg.MaxBodyBytes, SecureCookies: cfg.TLS(), Events: broker, Streams: streams, Web: web.Handler()})
 	if err != nil {
 		return err
 	}
@@ -217,6 +251,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	case <-ctx.Done():
 	}
 	ready.Store(false)
+	endStreams()
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
@@ -230,4 +265,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// registryEvent is the data of a registry.changed event.
+type registryEvent struct {
+	Version      uint64 `json:"version"`
+	StoreVersion int64  `json:"store_version"`
+	Reason       string `json:"reason"`
+	Providers    int    `json:"providers"`
+	Models       int    `json:"models"`
 }
