@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/gateway"
+	"github.com/switchyard/switchyard/health"
 	"github.com/switchyard/switchyard/provider/fake"
 )
 
@@ -124,5 +126,48 @@ func TestRecoveryResetsTheBreaker(t *testing.T) {
 	r.g.HealthChanged(p.ID, switchyard.StatusDown, switchyard.StatusHealthy)
 	if _, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: userMsg("hi")}); err != nil {
 		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+// TestGatewayOutcomesMoveTheStatus: with the real status machine, a
+// provider whose calls start failing goes degraded, then down, from the
+// gateway's outcomes alone.
+func TestGatewayOutcomesMoveTheStatus(t *testing.T) {
+	m := health.NewMachine(nil)
+	r := newRigWith(t, func(c *gateway.Config) { c.Health = m })
+	bad := fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{upstreamKey}})
+	settings := switchyard.ProviderSettings{HealthMinRequests: 4, HealthDegradedErrorRate: 20, HealthDownErrorRate: 50}
+	p := r.addProvider(providerSpec{slug: "bad", protocol: switchyard.ProtocolOpenAICompatible, baseURL: r.upstream(bad) + "/v1",
+		cred: apiKey(upstreamKey), models: []*switchyard.Model{model("gpt-4o-mini")}, settings: settings})
+	providers := make([]*switchyard.Provider, 0, 1)
+	for _, rp := range r.reg.Current().Providers {
+		providers = append(providers, rp.Provider)
+	}
+	m.Sync(providers)
+	c := r.client(r.connect(switchyard.Connection{Models: []string{"bad/gpt-4o-mini"}}))
+	ask := func(model string) {
+		_, _ = c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: model, Messages: userMsg("hi")})
+	}
+	for range 4 {
+		ask("bad/gpt-4o-mini")
+	}
+	m.Evaluate()
+	if got := m.Status(p.ID); got != switchyard.StatusHealthy {
+		t.Fatalf("after 4 good calls: %q", got)
+	}
+	bad.SetFault(fake.Status(http.StatusInternalServerError))
+	ask("bad/gpt-4o-mini") // 3 tries, all failed: 3 of 7
+	m.Evaluate()
+	if got := m.Status(p.ID); got != switchyard.StatusDegraded {
+		t.Fatalf("after 3 failures in 7: %q", got)
+	}
+	// The breaker opens after 5 failures in a row; the calls it refuses
+	// never reach the provider and are not counted: 5 of 9.
+	for range 3 {
+		ask("bad/gpt-4o-mini")
+	}
+	m.Evaluate()
+	if got := m.Status(p.ID); got != switchyard.StatusDown {
+		t.Fatalf("after 5 failures in 9: %q", got)
 	}
 }
