@@ -201,10 +201,15 @@ func readEvents(t *testing.T, res *http.Response) <-chan sseEvent {
 
 func openStream(t *testing.T, e *env, token, lastID string) (*http.Response, <-chan sseEvent) {
 	t.Helper()
+	return openStreamAs(t, e, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }, lastID)
+}
+
+func openStreamAs(t *testing.T, e *env, authenticate func(*http.Request), lastID string) (*http.Response, <-chan sseEvent) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
+	authenticate(req)
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
@@ -278,6 +283,18 @@ func TestEventStream(t *testing.T) {
 	_, back := openStream(t, e, adminToken, "1")
 	if ev := next(t, back); ev.id != "2" {
 		t.Fatalf("resumed at %+v, want event 2", ev)
+	}
+
+	// The dashboard's session cookie works too (no CSRF token: a GET).
+	e.newUser("dash", "user")
+	cookie, _ := e.login("dash", canaries[4])
+	_, dash := openStreamAs(t, e, func(r *http.Request) { r.AddCookie(cookie) }, "")
+	for broker.Subscribers() < 4 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	broker.Publish(events.TypeProviderStatus, false, health.StatusEvent{ProviderID: "p1", To: switchyard.StatusHealthy})
+	if ev := next(t, dash); ev.event != events.TypeProviderStatus || ev.id != "3" {
+		t.Fatalf("cookie session's first event = %+v", ev)
 	}
 
 	want(t, e.anon("GET", "/api/v1/events", nil), http.StatusUnauthorized)
