@@ -85,6 +85,9 @@ type ProviderHealthDetail struct {
 // first, each paginated on its own. Users may read it for enabled
 // providers.
 func (s *Service) ProviderHealth(ctx context.Context, a *Actor, id string, limit int, changesCursor, checksCursor string) (*ProviderHealthDetail, error) {
+	if a == nil || a.User == nil {
+		return nil, requireAdmin(a, "read provider health")
+	}
 	p, err := s.GetProvider(ctx, a, id)
 	if err != nil {
 		return nil, err
