@@ -21,29 +21,68 @@ type Lease interface {
 	Release()
 }
 
-// TryLead tries to become the one replica that runs the job called name.
-// On PostgreSQL it takes a session advisory lock (pg_try_advisory_lock) on
-// a connection of its own, so that the lock goes when this process or its
-// connection dies; it returns false when another replica holds it. On
-// SQLite, which one process owns, it always succeeds.
+// TryLead tries once to become the one replica that runs the job called
+// name; see Elector.
 func (db *DB) TryLead(ctx context.Context, name string) (Lease, bool, error) {
-	if db.dialect.name() != "postgres" {
+	e := db.Elector(name)
+	defer e.Close()
+	return e.TryLead(ctx)
+}
+
+// Elector campaigns for the leadership of one job. On PostgreSQL it takes
+// a session advisory lock (pg_try_advisory_lock) on a connection of its
+// own, so that the lock goes when this process or its connection dies;
+// between failed attempts it keeps that connection, so a follower that
+// tries every few seconds does not reconnect each time. On SQLite, which
+// one process owns, it always succeeds.
+type Elector struct {
+	db   *DB
+	name string
+	mu   sync.Mutex
+	conn *pgx.Conn
+}
+
+// Elector returns an elector for the job called name.
+func (db *DB) Elector(name string) *Elector { return &Elector{db: db, name: name} }
+
+// TryLead tries to take the leadership; false means another replica holds
+// it. The lease returned owns the connection the lock was taken on.
+func (e *Elector) TryLead(ctx context.Context) (Lease, bool, error) {
+	if e.db.dialect.name() != "postgres" {
 		return localLease{}, true, nil
 	}
-	conn, err := pgx.Connect(ctx, db.dsn)
-	if err != nil {
-		return nil, false, err
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.conn == nil || e.conn.IsClosed() {
+		conn, err := pgx.Connect(ctx, e.db.dsn)
+		if err != nil {
+			return nil, false, err
+		}
+		e.conn = conn
 	}
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, leaderKey(db.dsn, name)).Scan(&got); err != nil {
-		_ = conn.Close(context.WithoutCancel(ctx))
+	if err := e.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, leaderKey(e.db.dsn, e.name)).Scan(&got); err != nil {
+		_ = e.conn.Close(context.WithoutCancel(ctx))
+		e.conn = nil
 		return nil, false, err
 	}
 	if !got {
-		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, false, nil
 	}
-	return &pgLease{conn: conn}, true, nil
+	l := &pgLease{conn: e.conn}
+	e.conn = nil
+	return l, true, nil
+}
+
+// Close closes the connection kept between attempts; a lease already
+// taken is not affected.
+func (e *Elector) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.conn != nil {
+		_ = e.conn.Close(context.Background())
+		e.conn = nil
+	}
 }
 
 // leaderKey is the advisory lock key of a job: the same for every replica

@@ -118,8 +118,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	// the gateway reads and feeds with every call's outcome.
 	machine := health.NewMachine(nil)
 	var gw atomic.Pointer[gateway.Gateway]
+	elector := db.Elector("health")
+	defer elector.Close()
 	monitor := health.New(health.Config{Store: db, Registry: reg, Machine: machine, Logger: log, Publish: broker.Publish,
-		Elect: func(ctx context.Context) (health.Lease, bool, error) { return db.TryLead(ctx, "health") },
+		Elect: func(ctx context.Context) (health.Lease, bool, error) { return elector.TryLead(ctx) },
 		OnChange: func(t health.Transition) {
 			if g := gw.Load(); g != nil {
 				g.HealthChanged(t.ProviderID, t.From, t.To)

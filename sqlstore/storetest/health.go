@@ -130,10 +130,23 @@ func testLeaderElection(t *testing.T, b Backend, _ *sqlstore.DB) {
 	if _, ok, err := c.TryLead(ctx, "another-job"); err != nil || !ok {
 		t.Fatalf("another job's leadership: ok %v, err %v", ok, err)
 	}
+	// A follower's elector keeps trying on the connection it has.
+	el := c.Elector("health")
+	defer el.Close()
+	for range 2 {
+		if _, ok, err := el.TryLead(ctx); err != nil || ok {
+			t.Fatalf("elector took a held leadership: ok %v, err %v", ok, err)
+		}
+	}
 	la.Release()
 	if la.Check(ctx) == nil {
 		t.Fatal("a released lease still checks as held")
 	}
+	le, ok, err := el.TryLead(ctx)
+	if err != nil || !ok {
+		t.Fatalf("elector after release: ok %v, err %v", ok, err)
+	}
+	le.Release()
 	lc, ok, err := c.TryLead(ctx, "health")
 	if err != nil || !ok {
 		t.Fatalf("second replica after release: ok %v, err %v", ok, err)
