@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -61,7 +62,8 @@ func (e *Elector) TryLead(ctx context.Context) (Lease, bool, error) {
 		e.conn = conn
 	}
 	var got bool
-	if err := e.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, leaderKey(e.db.dsn, e.name)).Scan(&got); err != nil {
+	key := leaderKey(e.db.dsn, e.name)
+	if err := e.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
 		_ = e.conn.Close(context.WithoutCancel(ctx))
 		e.conn = nil
 		return nil, false, err
@@ -69,7 +71,7 @@ func (e *Elector) TryLead(ctx context.Context) (Lease, bool, error) {
 	if !got {
 		return nil, false, nil
 	}
-	l := &pgLease{conn: e.conn}
+	l := &pgLease{conn: e.conn, key: key}
 	e.conn = nil
 	return l, true, nil
 }
@@ -108,6 +110,7 @@ func (localLease) Release()                    {}
 type pgLease struct {
 	mu   sync.Mutex
 	conn *pgx.Conn
+	key  int64
 }
 
 func (l *pgLease) Check(ctx context.Context) error {
@@ -119,12 +122,17 @@ func (l *pgLease) Check(ctx context.Context) error {
 	return l.conn.Ping(ctx)
 }
 
-// Release closes the lease's connection, which releases the lock.
+// Release unlocks and closes the lease's connection. The unlock is
+// explicit because the server frees a closed session's locks a moment
+// later: another replica may try at once.
 func (l *pgLease) Release() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.conn != nil {
-		_ = l.conn.Close(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, l.key)
+		_ = l.conn.Close(ctx)
 		l.conn = nil
 	}
 }
