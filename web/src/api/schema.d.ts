@@ -1048,6 +1048,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every provider's health at a glance
+         * @description Each provider's current status (`unknown`, `healthy`, `degraded`, `down`, or `disabled`
+         *     for a disabled provider), the reason of its latest status change and its latest health
+         *     check. Users see enabled providers only. `leader` says whether this replica runs the
+         *     health checks (with several replicas on PostgreSQL only one does). See docs/monitoring.md.
+         */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/providers/{id}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A provider's status history and recent checks
+         * @description The provider's current status with its status changes and its health checks, both newest
+         *     first and paginated on their own (`changes_cursor`, `checks_cursor`; `limit` applies to
+         *     each). Users may read it for enabled providers.
+         */
+        get: operations["getProviderHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/providers/{id}/health/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a provider's health now
+         * @description Admins only. Runs one health check of an enabled provider at once (its protocol's cheapest
+         *     authenticated call, through the SSRF guard), stores it and returns it. It runs even when
+         *     the provider opts out of scheduled checks. On the replica that leads, it counts towards
+         *     the status like a scheduled check. A disabled provider, or one without a usable
+         *     credential, gets 409.
+         */
+        post: operations["checkProviderHealth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live events (server-sent events)
+         * @description A `text/event-stream` of what happens, for the dashboard: `provider.status` (a provider's
+         *     status changed: provider_id, slug, from, to, reason, at) and, for admins,
+         *     `registry.changed` (the gateway's registry was rebuilt: version, store_version, reason,
+         *     providers, models). Each event has an `id:`; a client that reconnects with
+         *     `Last-Event-ID` first gets the events it missed while they are still kept (a `gap`
+         *     event says some were not). A `: heartbeat` comment comes every 15 seconds. Users
+         *     receive provider status events only.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit": {
         parameters: {
             query?: never;
@@ -1183,6 +1290,20 @@ export interface components {
             rate_limit_rpm?: number;
             /** @description Tokens (in and out) per minute; 0 for no limit. */
             token_limit_tpm?: number;
+            /** @description Failed health checks in a row before the provider is down; 0 for the default (3). */
+            health_failures_to_down?: number;
+            /** @description Successful health checks in a row before a down provider recovers; 0 for the default (2). */
+            health_successes_to_recover?: number;
+            /** @description Sliding window over which gateway outcomes are judged, in seconds (30 to 3600); 0 for the default (300). */
+            health_window_s?: number;
+            /** @description Gateway requests the window must hold before its error rate and latency count; 0 for the default (10). */
+            health_min_requests?: number;
+            /** @description Percentage of failed gateway calls in the window at which the provider is degraded; 0 for the default (25). */
+            health_degraded_error_rate?: number;
+            /** @description Percentage of failed gateway calls in the window at which the provider is down; 0 for the default (90). */
+            health_down_error_rate?: number;
+            /** @description p95 latency of gateway calls in the window above which the provider is degraded; 0 (the default) judges no latency. */
+            health_degraded_latency_ms?: number;
         };
         Credential: {
             id: string;
@@ -1885,6 +2006,63 @@ export interface components {
         BackupRestored: {
             restored: components["schemas"]["Backup"];
             undo: components["schemas"]["Backup"];
+        };
+        HealthOverview: {
+            /** @description False when SWITCHYARD_HEALTH_CHECKS=off: the status then follows gateway outcomes alone. */
+            checks_enabled: boolean;
+            /** @description Whether this replica runs the health checks. */
+            leader: boolean;
+            providers: components["schemas"]["ProviderHealth"][];
+        };
+        ProviderHealth: {
+            provider_id: string;
+            name: string;
+            slug: string;
+            status: components["schemas"]["ProviderStatus"];
+            /** @description False when the provider opts out (settings.health_check_disabled). */
+            checks_enabled: boolean;
+            /** @description The reason of the latest status change. */
+            reason: string | null;
+            /** Format: date-time */
+            changed_at: string | null;
+            last_check: components["schemas"]["HealthCheck"] | null;
+        };
+        HealthCheck: {
+            id: string;
+            provider_id: string;
+            /** @description Set when a model was checked. */
+            model_id?: string;
+            /** Format: date-time */
+            at: string;
+            /** @description The provider answered (a rate limit counts as an answer). */
+            ok: boolean;
+            /** Format: int64 */
+            latency_ms: number;
+            /** @description The failure's stable code: auth_failed, forbidden, not_found, upstream_error, unavailable, timeout, network_error, blocked_destination, bad_response, rate_limited. */
+            code: string | null;
+        };
+        HealthCheckList: {
+            items: components["schemas"]["HealthCheck"][];
+            next_cursor: string | null;
+        };
+        StatusChange: {
+            id: string;
+            provider_id: string;
+            /** Format: date-time */
+            at: string;
+            from: components["schemas"]["ProviderStatus"];
+            to: components["schemas"]["ProviderStatus"];
+            reason: string;
+        };
+        StatusChangeList: {
+            items: components["schemas"]["StatusChange"][];
+            next_cursor: string | null;
+        };
+        ProviderHealthDetail: {
+            provider_id: string;
+            status: components["schemas"]["ProviderStatus"];
+            changes: components["schemas"]["StatusChangeList"];
+            checks: components["schemas"]["HealthCheckList"];
         };
         RegistryStatus: {
             /**
@@ -5407,6 +5585,187 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["LegacyRollback"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The overview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "checks_enabled": true,
+                     *       "leader": true,
+                     *       "providers": [
+                     *         {
+                     *           "provider_id": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *           "name": "OpenAI production",
+                     *           "slug": "openai-prod",
+                     *           "status": "down",
+                     *           "checks_enabled": true,
+                     *           "reason": "3 health checks in a row failed (last: unavailable)",
+                     *           "changed_at": "2026-11-26T10:00:00Z",
+                     *           "last_check": {
+                     *             "id": "0193a1b2-0000-7000-8000-000000000401",
+                     *             "provider_id": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *             "at": "2026-11-26T10:00:00Z",
+                     *             "ok": false,
+                     *             "latency_ms": 212,
+                     *             "code": "unavailable"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HealthOverview"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getProviderHealth: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 1000 (default 50). */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `changes.next_cursor` of the previous page. */
+                changes_cursor?: string;
+                /** @description The `checks.next_cursor` of the previous page. */
+                checks_cursor?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's health. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "provider_id": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *       "status": "healthy",
+                     *       "changes": {
+                     *         "items": [
+                     *           {
+                     *             "id": "0193a1b2-0000-7000-8000-000000000501",
+                     *             "provider_id": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *             "at": "2026-11-26T10:05:00Z",
+                     *             "from": "down",
+                     *             "to": "healthy",
+                     *             "reason": "2 health checks in a row succeeded"
+                     *           }
+                     *         ],
+                     *         "next_cursor": null
+                     *       },
+                     *       "checks": {
+                     *         "items": [
+                     *           {
+                     *             "id": "0193a1b2-0000-7000-8000-000000000402",
+                     *             "provider_id": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *             "at": "2026-11-26T10:05:00Z",
+                     *             "ok": true,
+                     *             "latency_ms": 180,
+                     *             "code": null
+                     *           }
+                     *         ],
+                     *         "next_cursor": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderHealthDetail"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    checkProviderHealth: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The session's CSRF token; required with cookie authentication. */
+                "X-CSRF-Token"?: components["parameters"]["CSRFToken"];
+            };
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The check ran (see `ok`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a1b2-0000-7000-8000-000000000403",
+                     *       "provider_id": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *       "at": "2026-11-26T10:06:00Z",
+                     *       "ok": false,
+                     *       "latency_ms": 95,
+                     *       "code": "auth_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HealthCheck"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The id of the last event received, to resume after it. */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream; it lasts until the client or the server closes it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id: 7
+                     *     event: provider.status
+                     *     data: {"provider_id":"0193a1b2-0000-7000-8000-0000000000a1","slug":"openai-prod","from":"healthy","to":"degraded","reason":"2 health checks in a row failed (last: timeout)","at":"2026-11-26T10:00:00Z"}
+                     */
+                    "text/event-stream": string;
                 };
             };
             default: components["responses"]["Problem"];
