@@ -135,6 +135,17 @@ type RollupStore interface {
 	// RollupWatermark returns the end of the last minute window built
 	// from raw events (zero before the first run).
 	RollupWatermark(ctx context.Context) (time.Time, error)
+	// IngestWatermark returns the write time up to which events have been
+	// looked at for late arrivals (zero before the first run);
+	// SetIngestWatermark moves it forward (never back).
+	IngestWatermark(ctx context.Context) (time.Time, error)
+	SetIngestWatermark(ctx context.Context, t time.Time) error
+	// UsageMinutesWritten returns the minutes (by event time) of the
+	// events written after the given write time and up to settle before
+	// now, by the store's clock (ids are time-ordered), and that upper
+	// bound: the minutes a late event may have changed. With a zero after
+	// it returns only the bound.
+	UsageMinutesWritten(ctx context.Context, after time.Time, settle time.Duration) (minutes []time.Time, upTo time.Time, err error)
 	// PruneUsage deletes raw usage events before t and returns how many.
 	PruneUsage(ctx context.Context, before time.Time) (int64, error)
 	// PruneRollups deletes rollups of res whose bucket starts before t.

@@ -58,6 +58,7 @@ const (
 	DefaultRollupEvery   = time.Minute
 	DefaultRollupLag     = time.Minute
 	DefaultRollupOverlap = 5 * time.Minute
+	DefaultRollupSettle  = 30 * time.Second
 )
 
 // RollerConfig configures NewRoller. Zero fields take their defaults.
@@ -71,10 +72,16 @@ type RollerConfig struct {
 	// Lag keeps the newest minutes out of the rollups until the events of
 	// requests still in flight have been written (default 1 min).
 	Lag time.Duration
-	// Overlap is how much before the watermark each run builds again, for
-	// events written late (a request's event carries its start time, and
-	// is written when it ends). Default 5 min.
+	// Overlap is how much before the watermark the first run of a
+	// database that has rollups but no write watermark yet builds again
+	// (default 5 min). After that, each run builds the minutes completed
+	// since the last one, and again only the older minutes that events
+	// written since then belong to (found by their time-ordered ids).
 	Overlap time.Duration
+	// Settle is how long after an event is written (by the store's clock)
+	// a run looks at it for late arrival, so that a batch still being
+	// committed is not passed over (default 30 s).
+	Settle time.Duration
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -83,9 +90,11 @@ type RollerConfig struct {
 // Roller builds the minute, hour and day rollups from raw usage events
 // and prunes old history.
 //
-// Each run rebuilds whole windows (minutes from raw events, the hours and
-// days they fall in from the finer rollups) and replaces what was stored
-// for them, so a run is idempotent and replicas that run it at once (on
+// Each run rebuilds whole windows (the minutes completed since the last
+// run, plus any older minute that an event written since then belongs to,
+// from raw events; the hours and days they fall in from the finer
+// rollups) and replaces what was stored for them, so a run reads each
+// event about once however much traffic there is, is idempotent and replicas that run it at once (on
 // PostgreSQL, one at a time under an advisory lock) write the same rows.
 // Raw events are pruned only once rolled up, and those of the current
 // calendar month (UTC) are kept whatever the retention, since the
@@ -96,6 +105,7 @@ type Roller struct {
 	every     time.Duration
 	lag       time.Duration
 	overlap   time.Duration
+	settle    time.Duration
 	now       func() time.Time
 	log       *slog.Logger
 }
@@ -120,6 +130,9 @@ func NewRoller(cfg RollerConfig) (*Roller, error) {
 	if cfg.Overlap <= 0 {
 		cfg.Overlap = DefaultRollupOverlap
 	}
+	if cfg.Settle <= 0 {
+		cfg.Settle = DefaultRollupSettle
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -127,7 +140,7 @@ func NewRoller(cfg RollerConfig) (*Roller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Roller{store: cfg.Store, retention: cfg.Retention, every: cfg.Every, lag: cfg.Lag,
-		overlap: cfg.Overlap, now: cfg.Now, log: cfg.Logger}, nil
+		overlap: cfg.Overlap, settle: cfg.Settle, now: cfg.Now, log: cfg.Logger}, nil
 }
 
 // Run builds rollups and prunes every Every until ctx ends.
@@ -174,8 +187,20 @@ func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 	if err != nil {
 		return out, err
 	}
+	ingested, err := r.store.IngestWatermark(ctx)
+	if err != nil {
+		return out, err
+	}
+	// Events written up to Settle ago (by the store's clock, which made
+	// their ids) are looked at for late arrivals now; the newest wait for
+	// the next run, so that a batch still committing is not passed over.
+	written, upTo, err := r.store.UsageMinutesWritten(ctx, ingested, r.settle)
+	if err != nil {
+		return out, err
+	}
 	var start time.Time
-	if mark.IsZero() {
+	switch {
+	case mark.IsZero():
 		first, err := r.store.FirstUsage(ctx)
 		if err != nil {
 			return out, err
@@ -184,12 +209,42 @@ func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 		if first.IsZero() {
 			start = end
 		}
-	} else {
+	case ingested.IsZero():
+		// The first run that tracks writes: build the overlap again once.
 		start = minute.Floor(mark.Add(-r.overlap))
+	default:
+		start = minute.Floor(mark)
 	}
 	// Raw events older than their retention are going anyway.
-	start = maxTime(start, minute.Floor(now.Add(-r.retention.Raw)))
+	floor := minute.Floor(now.Add(-r.retention.Raw))
+	start = maxTime(start, floor)
+	// Minutes before start that events written since the last run belong
+	// to (a request's event carries its start time and is written when it
+	// ends, so a long stream lands in a minute already built): only those
+	// are built again, whatever their age.
+	var late []time.Time
+	for _, m := range written {
+		if m.Before(start) && !m.Before(floor) {
+			late = append(late, m)
+		}
+	}
 	days := map[time.Time]bool{}
+	hours := map[time.Time]bool{}
+	for _, m := range late {
+		n, err := r.buildMinutes(ctx, m, m.Add(time.Minute))
+		if err != nil {
+			return out, err
+		}
+		out.Events += n
+		out.Minutes++
+		hours[hour.Floor(m)] = true
+	}
+	for _, h := range sortedTimes(hours) {
+		if err := r.buildFrom(ctx, minute, hour, h, h.Add(time.Hour)); err != nil {
+			return out, err
+		}
+		days[day.Floor(h)] = true
+	}
 	// One hour at a time: the minutes from raw events, then that hour
 	// from its minutes.
 	for cs := start; cs.Before(end); {
@@ -209,6 +264,11 @@ func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 	}
 	for _, d := range sortedTimes(days) {
 		if err := r.buildFrom(ctx, hour, day, d, d.Add(24*time.Hour)); err != nil {
+			return out, err
+		}
+	}
+	if upTo.After(ingested) {
+		if err := r.store.SetIngestWatermark(ctx, upTo); err != nil {
 			return out, err
 		}
 	}

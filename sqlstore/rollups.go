@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -230,4 +231,72 @@ func (s *store) PruneRollups(ctx context.Context, res switchyard.Resolution, bef
 		return 0, fmt.Errorf("prune rollups: %w", err)
 	}
 	return out.RowsAffected()
+}
+
+// IngestWatermark returns how far (by write time) events have been looked
+// at for late arrivals.
+func (s *store) IngestWatermark(ctx context.Context) (time.Time, error) {
+	var at time.Time
+	err := s.queryRow(ctx, "SELECT done_until FROM usage_rollup_state WHERE name = 'ingested'").Scan(dbTime{&at})
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("ingest watermark: %w", s.db.dialect.classify(err))
+	}
+	return at, nil
+}
+
+// SetIngestWatermark moves the ingest watermark forward.
+func (s *store) SetIngestWatermark(ctx context.Context, t time.Time) error {
+	_, err := s.exec(ctx, `INSERT INTO usage_rollup_state (name, done_until) VALUES ('ingested', ?)
+		ON CONFLICT (name) DO UPDATE SET done_until = excluded.done_until
+		WHERE usage_rollup_state.done_until < excluded.done_until`, s.ts(t))
+	if err != nil {
+		return fmt.Errorf("ingest watermark: %w", err)
+	}
+	return nil
+}
+
+// idFloor is the smallest UUIDv7 text of the millisecond t: event ids are
+// UUIDv7 made when the event is written, so an id range is a write-time
+// range (the primary key's index answers it).
+func idFloor(t time.Time) string {
+	ms := uint64(t.UnixMilli())
+	return fmt.Sprintf("%08x-%04x-0000-0000-000000000000", ms>>16, ms&0xffff)
+}
+
+// UsageMinutesWritten returns the distinct minutes of the events written
+// after the given time and up to settle before now.
+func (s *store) UsageMinutesWritten(ctx context.Context, after time.Time, settle time.Duration) ([]time.Time, time.Time, error) {
+	upTo := s.now().UTC().Add(-settle)
+	if after.IsZero() || !upTo.After(after) {
+		return nil, upTo, nil
+	}
+	// By whole milliseconds, as the ids count time: the events of the
+	// milliseconds in (after, upTo].
+	next := func(t time.Time) string { return idFloor(t.Truncate(time.Millisecond).Add(time.Millisecond)) }
+	rows, err := s.query(ctx, `SELECT at FROM usage_events WHERE id >= ? AND id < ?`, next(after), next(upTo))
+	if err != nil {
+		return nil, upTo, fmt.Errorf("usage minutes written: %w", err)
+	}
+	seen := map[time.Time]bool{}
+	var out []time.Time
+	for rows.Next() {
+		var at time.Time
+		if err := rows.Scan(dbTime{&at}); err != nil {
+			rows.Close()
+			return nil, upTo, fmt.Errorf("usage minutes written: %w", err)
+		}
+		m := at.UTC().Truncate(time.Minute)
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, upTo, err
+	}
+	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
+	return out, upTo, nil
 }
