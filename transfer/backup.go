@@ -229,19 +229,48 @@ func (b *Backups) prune(kind string) {
 	}
 }
 
-// Run takes a scheduled backup every interval until ctx ends. lead, when
-// set, says whether this replica should take it (one replica of several).
-func (b *Backups) Run(ctx context.Context, every time.Duration, lead func() bool) {
+// Lease is the leadership of the scheduled backups among replicas.
+type Lease interface {
+	// Check reports whether the lease is still held.
+	Check(ctx context.Context) error
+	Release()
+}
+
+// Run takes a scheduled backup every interval until ctx ends. With elect
+// set, only the replica holding the lease takes them: it keeps the lease
+// between backups, and another replica takes over when it is lost (the
+// holder died, or its database connection did).
+func (b *Backups) Run(ctx context.Context, every time.Duration, elect func(context.Context) (Lease, bool, error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var lease Lease
+	defer func() {
+		if lease != nil {
+			lease.Release()
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if lead != nil && !lead() {
-			continue
+		if elect != nil {
+			if lease != nil && lease.Check(ctx) != nil {
+				lease.Release()
+				lease = nil
+			}
+			if lease == nil {
+				l, ok, err := elect(ctx)
+				if err != nil {
+					b.cfg.Log.Warn("scheduled backups: the leadership could not be tried", "err", err)
+					continue
+				}
+				if !ok {
+					continue // another replica takes them
+				}
+				lease = l
+			}
 		}
 		if _, err := b.Create(ctx, BackupScheduled); err != nil && ctx.Err() == nil {
 			b.cfg.Log.Error("scheduled backup failed", "err", err)

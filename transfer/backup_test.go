@@ -1,9 +1,12 @@
 package transfer_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -136,5 +139,92 @@ func TestRestoreNeedsTheSameMasterKey(t *testing.T) {
 	_, err = transfer.NewBackups(transfer.BackupsConfig{Dir: t.TempDir(), DB: other}).RestoreFrom(ctx, f)
 	if switchyard.ErrorCode(err) != switchyard.EINVALID || !strings.Contains(err.Error(), "master key") {
 		t.Fatalf("restore with another master key: %v", err)
+	}
+}
+
+// fakeLock is a leadership two replicas compete for.
+type fakeLock struct {
+	mu     sync.Mutex
+	holder string
+}
+
+type fakeLease struct {
+	l    *fakeLock
+	name string
+}
+
+func (f fakeLease) Check(context.Context) error {
+	f.l.mu.Lock()
+	defer f.l.mu.Unlock()
+	if f.l.holder != f.name {
+		return errors.New("lost")
+	}
+	return nil
+}
+
+func (f fakeLease) Release() {
+	f.l.mu.Lock()
+	defer f.l.mu.Unlock()
+	if f.l.holder == f.name {
+		f.l.holder = ""
+	}
+}
+
+func (l *fakeLock) elect(name string) func(context.Context) (transfer.Lease, bool, error) {
+	return func(context.Context) (transfer.Lease, bool, error) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.holder != "" && l.holder != name {
+			return nil, false, nil
+		}
+		l.holder = name
+		return fakeLease{l, name}, true, nil
+	}
+}
+
+// With several replicas, only the one holding the lease takes the
+// scheduled backups; another takes over when the lease is lost.
+func TestScheduledBackupsOnOneReplica(t *testing.T) {
+	db := storetest.SQLite().Open(t)
+	lock := &fakeLock{}
+	count := func(dir string) int { // finished backups only
+		entries, _ := os.ReadDir(dir)
+		n := 0
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), "-scheduled.tar.gz") {
+				n++
+			}
+		}
+		return n
+	}
+	dirs := map[string]string{"a": t.TempDir(), "b": t.TempDir()}
+	stop := map[string]context.CancelFunc{}
+	var wg sync.WaitGroup
+	for name, dir := range dirs {
+		b := transfer.NewBackups(transfer.BackupsConfig{Dir: dir, DB: db, Keep: 1000})
+		rctx, cancel := context.WithCancel(ctx)
+		stop[name] = cancel
+		wg.Add(1)
+		go func() { defer wg.Done(); b.Run(rctx, 20*time.Millisecond, lock.elect(name)) }()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for count(dirs["a"])+count(dirs["b"]) < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	lock.mu.Lock()
+	leader := lock.holder
+	lock.mu.Unlock()
+	follower := map[string]string{"a": "b", "b": "a"}[leader]
+	if leader == "" || count(dirs[follower]) != 0 {
+		t.Fatalf("leader %q; the follower took %d backups while it led", leader, count(dirs[follower]))
+	}
+	stop[leader]() // the leader stops (its lease is released)
+	for count(dirs[follower]) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop[follower]()
+	wg.Wait()
+	if count(dirs[follower]) == 0 {
+		t.Fatal("no replica took over the scheduled backups")
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/switchyard/switchyard/provider"
 	"github.com/switchyard/switchyard/provider/protocols"
 	"github.com/switchyard/switchyard/registry"
+	"github.com/switchyard/switchyard/transfer"
 	"github.com/switchyard/switchyard/web"
 )
 
@@ -154,7 +155,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	go ctl.PruneSessions(bg, 10*time.Minute)
 	go reg.Watch(bg, db, db.Listen, 5*time.Second)
 	if cfg.BackupInterval > 0 {
-		go backups.Run(bg, cfg.BackupInterval, nil)
+		// One replica takes them: the one holding the "backups" lease.
+		backupElector := db.Elector("backups")
+		defer backupElector.Close()
+		go backups.Run(bg, cfg.BackupInterval, func(ctx context.Context) (transfer.Lease, bool, error) {
+			return backupElector.TryLead(ctx)
+		})
 	}
 	rollerDone := make(chan struct{})
 	go func() {
