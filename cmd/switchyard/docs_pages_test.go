@@ -147,7 +147,7 @@ func TestDocsPages(t *testing.T) {
 	}{
 		{"README.md", []string{`"ok": true`, "You said: Say hello"}},
 		{"docs/tutorials/openai.md", []string{`"ok": true`, "gpt-4o-mini", "You said: Say hello", `"set": true`, "openai-main"}},
-		{"docs/tutorials/bedrock.md", []string{`"ok": true`, "anthropic.claude-3-5-haiku-20241022-v1:0", "You said: Say hello", "auth_rejected"}},
+		{"docs/tutorials/bedrock.md", []string{`"ok": true`, "anthropic.claude-3-5-haiku-20241022-v1:0", "You said: Say hello", "auth_forbidden"}},
 		{"docs/tutorials/vllm.md", []string{"blocked_destination", `"ok": true`, "Qwen/Qwen2.5-7B-Instruct", "You said: Say hello"}},
 		{"docs/tutorials/litellm.md", []string{"maps cleanly", "cannot map", "You said: Say hello", "rolled back"}},
 	}
