@@ -44,6 +44,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -136,7 +137,17 @@ func TestDocsPages(t *testing.T) {
 
 	openai := httptest.NewServer(fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{docsOpenAIKey}}))
 	defer openai.Close()
-	vllm := httptest.NewServer(fake.NewOpenAI(fake.OpenAIConfig{Models: []string{"Qwen/Qwen2.5-7B-Instruct"}, OwnedBy: "vllm"}))
+	// vLLM started without --api-key takes requests without a key, where the
+	// OpenAI fake (like OpenAI) wants one: the stand-in supplies it.
+	vllmFake := fake.NewOpenAI(fake.OpenAIConfig{Models: []string{"Qwen/Qwen2.5-7B-Instruct"}, OwnedBy: "vllm"})
+	vllm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			http.Error(w, `{"error": "this vLLM takes no key"}`, http.StatusUnauthorized)
+			return
+		}
+		r.Header.Set("Authorization", "Bearer vllm-without-api-key")
+		vllmFake.ServeHTTP(w, r)
+	}))
 	defer vllm.Close()
 	bedrock := httptest.NewServer(fake.NewBedrock(fake.BedrockConfig{AccessKeys: map[string]string{docsAWSKeyID: docsAWSSecret}, Region: docsBedrockRegio}))
 	defer bedrock.Close()
