@@ -153,7 +153,7 @@ func TestDocsPages(t *testing.T) {
 		path string
 		want []string
 	}{
-		{"README.md", []string{`"ok": true`, "You said: Say hello"}},
+		{"README.md", []string{`"ok": true`, "You said: Say hello", "legacy rollback [ID]"}},
 		{"docs/tutorials/openai.md", []string{`"ok": true`, "gpt-4o-mini", "You said: Say hello", `"set": true`, "openai-main"}},
 		{"docs/tutorials/bedrock.md", []string{`"ok": true`, "anthropic.claude-3-5-haiku-20241022-v1:0", "You said: Say hello", "auth_forbidden"}},
 		{"docs/tutorials/vllm.md", []string{"blocked_destination", `"ok": true`, "Qwen/Qwen2.5-7B-Instruct", "You said: Say hello"}},
@@ -175,6 +175,9 @@ func TestDocsPages(t *testing.T) {
 				{"PASSWORD='paste the one-time password here'", `PASSWORD=$(sed -n 's/.*one-time password (it is not shown again): //p' server.log | head -n 1)`},
 			} {
 				text = strings.ReplaceAll(text, r[0], r[1])
+			}
+			if pg.path == "README.md" && !strings.Contains(string(doc), "```text\n"+usage+"```") {
+				t.Errorf("README.md's list of commands is not what switchyard help prints:\n%s", usage)
 			}
 			page := parseDocsPage(text, addr)
 			if !strings.Contains(page.script, "readyz") {
