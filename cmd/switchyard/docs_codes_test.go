@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/switchyard/switchyard/config"
 )
 
 // codesIn parses the non-test Go files of dir and returns the string
@@ -145,6 +147,41 @@ func TestTroubleshootingCoversEveryCode(t *testing.T) {
 			if !slices.Contains(want, c) {
 				t.Errorf("docs/troubleshooting.md, %q: documents %q, which the code no longer has", s.heading, c)
 			}
+		}
+	}
+}
+
+// TestReadmeSettingsAreReal checks the README's short table of settings
+// against the settings themselves: each variable exists, with that flag and
+// that default.
+func TestReadmeSettingsAreReal(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byEnv := map[string]config.Setting{}
+	for _, s := range config.Settings() {
+		byEnv[s.Env] = s
+	}
+	rows := regexp.MustCompile("(?m)^\\| `(SWITCHYARD_[A-Z_]+)` \\| ([^|]*) \\| ([^|]*) \\|").FindAllStringSubmatch(string(raw), -1)
+	if len(rows) < 5 {
+		t.Fatalf("README.md's settings table has %d rows", len(rows))
+	}
+	for _, r := range rows {
+		s, ok := byEnv[r[1]]
+		if !ok {
+			t.Errorf("README.md lists %s, which is not a setting", r[1])
+			continue
+		}
+		flag, def := "(none)", "(none)"
+		if s.Flag != "" {
+			flag = "`-" + s.Flag + "`"
+		}
+		if s.Default != "" {
+			def = "`" + s.Default + "`"
+		}
+		if r[2] != flag || r[3] != def {
+			t.Errorf("README.md: %s has flag %s and default %s; the setting has %s and %s", r[1], r[2], r[3], flag, def)
 		}
 	}
 }
