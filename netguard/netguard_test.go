@@ -664,6 +664,9 @@ func TestRedactText(t *testing.T) {
 		"api-key=" + canary + ", retrying",
 		"key " + canary + " is invalid", // a bare Google key
 		`Post "https://h.test/v1?key=` + canary + `": EOF`,
+		// Echoed twice, the second time without the header name.
+		"Authorization: Bearer " + canary + " was rejected; the token Bearer " + canary + " is unknown",
+		"Incorrect API key provided: sk-" + canary[4:] + ".", // sk-… keys anywhere
 	}
 	for _, in := range inputs {
 		red := netguard.Redact(errors.New(in))

@@ -19,6 +19,12 @@ var (
 	headerRE = regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|x-api-key|api-key|x-goog-api-key|apikey|api_key|x-amz-security-token|x-amz-content-sha256|cookie|set-cookie|client_secret|refresh_token|access_token|id_token|private_key|password|secret|token|key|sig|signature)(["']?\s*[:=]\s*["']?)[^"'\r\n,&}]+`)
 	// googleKeyRE finds Google API keys anywhere, whatever surrounds them.
 	googleKeyRE = regexp.MustCompile(`AIza[0-9A-Za-z_\-]{20,}`)
+	// bearerRE finds a bearer token wherever it is written, not only after
+	// an Authorization header name (an upstream may echo it in prose).
+	bearerRE = regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9._~+/\-]+=*`)
+	// skKeyRE finds keys in the sk-… shape (OpenAI, Anthropic, DeepSeek and
+	// many OpenAI-compatible services) anywhere.
+	skKeyRE = regexp.MustCompile(`\bsk-[A-Za-z0-9_\-]{16,}`)
 )
 
 // RedactURL returns u without user information, fragment or query; a
@@ -54,6 +60,8 @@ func RedactURL(u string) string {
 func redactText(s string) string {
 	s = urlRE.ReplaceAllStringFunc(s, RedactURL)
 	s = headerRE.ReplaceAllString(s, "${1}${2}"+Redacted)
+	s = bearerRE.ReplaceAllString(s, "${1}"+Redacted)
+	s = skKeyRE.ReplaceAllString(s, Redacted)
 	return googleKeyRE.ReplaceAllString(s, Redacted)
 }
 
