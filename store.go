@@ -206,6 +206,7 @@ type Store interface {
 	UsageStore
 	LegacyStore
 	HealthStore
+	AlertStore
 	// InTx runs fn in one transaction: if fn returns an error nothing it
 	// wrote is kept. The Store given to fn must not be used after fn returns.
 	InTx(ctx context.Context, fn func(tx Store) error) error

@@ -65,6 +65,8 @@ func Run(t *testing.T, b Backend) {
 		{"HealthChecks", testHealthChecks},
 		{"StatusChanges", testStatusChanges},
 		{"LeaderElection", testLeaderElection},
+		{"AlertChannels", testAlertChannels},
+		{"AlertRulesAndAlerts", testAlertRulesAndAlerts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
