@@ -54,6 +54,7 @@ func TestDependencyRules(t *testing.T) {
 	rule(mod+"/analytics", mod)
 	rule(mod + "/web")
 	rule(mod + "/events")
+	rule(mod+"/alert", mod, mod+"/netguard")
 	rule(mod+"/health", mod, mod+"/events", mod+"/provider", mod+"/registry")
 	rule(mod+"/provider/protocols", mod, mod+"/provider", mod+"/provider/anthropic", mod+"/provider/azure",
 		mod+"/provider/bedrock", mod+"/provider/gemini", mod+"/provider/ollama", mod+"/provider/openai", mod+"/provider/tokenauth")
