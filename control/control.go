@@ -60,6 +60,9 @@ type Config struct {
 	// Analytics answers usage reports and recommendations; nil makes them
 	// unavailable.
 	Analytics Analytics
+	// Alerter checks and test-sends alert channels; nil skips the SSRF
+	// check at save and makes test-sends unavailable.
+	Alerter Alerter
 }
 
 // Service is the control plane.
@@ -79,6 +82,7 @@ type Service struct {
 	backups     *transfer.Backups
 	analytics   Analytics
 	health      HealthMonitor
+	alerter     Alerter
 	// hashing bounds concurrent password hashes: each takes ~19 MiB.
 	hashing chan struct{}
 	// dummy is verified against when a login names no user, so that the
@@ -114,7 +118,7 @@ func New(cfg Config) (*Service, error) {
 	return &Service{store: cfg.Store, catalog: cfg.Catalog, log: cfg.Logger, now: cfg.Now,
 		sessionTTL: cfg.SessionTTL, limiter: cfg.Limiter, tester: cfg.Tester, hashing: make(chan struct{}, 2*runtime.NumCPU()),
 		registry: cfg.Registry, backups: cfg.Backups, health: cfg.Health, adapters: cfg.Adapters, bg: cfg.Background, callTimeout: cfg.ModelTestTimeout,
-		benches: benchmarks{runs: map[string]*benchRun{}}, analytics: cfg.Analytics}, nil
+		benches: benchmarks{runs: map[string]*benchRun{}}, analytics: cfg.Analytics, alerter: cfg.Alerter}, nil
 }
 
 // Actor is who makes a call: the authenticated user, how they

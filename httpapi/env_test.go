@@ -33,6 +33,8 @@ var canaries = []string{
 	"by-Tn4Wq9Zx2Vk7Mp3Rl8Yc6Bh1Gf5Dd0S",
 	"pw-Lr6Kz1Xq8Wv3Nm9Pt4Yb7Hc2Gd5Fs0T",
 	"tp-Zw2Qx7Vk3Mr8Pn4Lt9Yc6Bh1Gd5Fs0U",
+	"wh-Hq5Zx9Vm2Kr7Pn3Lt8Yc4Bd1Gf6Fs0W",
+	"sl-Jt3Wq8Zx5Vk2Mp7Rl4Yc9Bh1Gd6Fs0X",
 }
 
 // adminToken is the bootstrap admin's API token in every test server.

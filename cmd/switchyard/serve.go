@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard"
+	"github.com/switchyard/switchyard/alert"
 	"github.com/switchyard/switchyard/analytics"
 	"github.com/switchyard/switchyard/catalog"
 	"github.com/switchyard/switchyard/config"
@@ -129,8 +130,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			}
 		},
 		DisableChecks: !cfg.HealthChecks, Concurrency: cfg.HealthConcurrency, Timeout: cfg.HealthTimeout, Retention: cfg.HealthRetention})
+	// Alerts are evaluated and sent by the replica that leads the health
+	// checks, so several replicas send one message.
+	alerts := alert.New(alert.Config{Store: db, Policy: policy, Leader: monitor.Leader, Logger: log})
 	ctl, err := control.New(control.Config{Store: reg.Track(db), Catalog: cat, Logger: log, Tester: tester, Registry: reg,
-		Backups: backups, Analytics: reader, Health: monitor, Background: bg, Adapters: func(p *switchyard.Provider, cred switchyard.Credential) (provider.Adapter, error) {
+		Backups: backups, Analytics: reader, Health: monitor, Alerter: alerts, Background: bg, Adapters: func(p *switchyard.Provider, cred switchyard.Credential) (provider.Adapter, error) {
 			return adapters.New(p, cred, nil)
 		}})
 	if err != nil {
@@ -170,6 +174,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	defer func() {
 		stopBackground()
 		<-rollerDone
+	}()
+	alertsDone := make(chan struct{})
+	go func() {
+		defer close(alertsDone)
+		alerts.Run(bg)
+	}()
+	defer func() {
+		stopBackground()
+		<-alertsDone
 	}()
 	monitorDone := make(chan struct{})
 	go func() {

@@ -18,6 +18,141 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AlertState.
+const (
+	AlertStateOpen     AlertState = "open"
+	AlertStateResolved AlertState = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the AlertState enum.
+func (e AlertState) Valid() bool {
+	switch e {
+	case AlertStateOpen:
+		return true
+	case AlertStateResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertChannelKind.
+const (
+	AlertChannelKindEmail   AlertChannelKind = "email"
+	AlertChannelKindSlack   AlertChannelKind = "slack"
+	AlertChannelKindWebhook AlertChannelKind = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the AlertChannelKind enum.
+func (e AlertChannelKind) Valid() bool {
+	switch e {
+	case AlertChannelKindEmail:
+		return true
+	case AlertChannelKindSlack:
+		return true
+	case AlertChannelKindWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertChannelCreateKind.
+const (
+	AlertChannelCreateKindEmail   AlertChannelCreateKind = "email"
+	AlertChannelCreateKindSlack   AlertChannelCreateKind = "slack"
+	AlertChannelCreateKindWebhook AlertChannelCreateKind = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the AlertChannelCreateKind enum.
+func (e AlertChannelCreateKind) Valid() bool {
+	switch e {
+	case AlertChannelCreateKindEmail:
+		return true
+	case AlertChannelCreateKindSlack:
+		return true
+	case AlertChannelCreateKindWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertDeliveryEvent.
+const (
+	AlertDeliveryEventFiring   AlertDeliveryEvent = "firing"
+	AlertDeliveryEventResolved AlertDeliveryEvent = "resolved"
+	AlertDeliveryEventTest     AlertDeliveryEvent = "test"
+)
+
+// Valid indicates whether the value is a known member of the AlertDeliveryEvent enum.
+func (e AlertDeliveryEvent) Valid() bool {
+	switch e {
+	case AlertDeliveryEventFiring:
+		return true
+	case AlertDeliveryEventResolved:
+		return true
+	case AlertDeliveryEventTest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertRuleKind.
+const (
+	AlertRuleKindProviderDegraded AlertRuleKind = "provider_degraded"
+	AlertRuleKindProviderDown     AlertRuleKind = "provider_down"
+)
+
+// Valid indicates whether the value is a known member of the AlertRuleKind enum.
+func (e AlertRuleKind) Valid() bool {
+	switch e {
+	case AlertRuleKindProviderDegraded:
+		return true
+	case AlertRuleKindProviderDown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertRuleCreateKind.
+const (
+	AlertRuleCreateKindProviderDegraded AlertRuleCreateKind = "provider_degraded"
+	AlertRuleCreateKindProviderDown     AlertRuleCreateKind = "provider_down"
+)
+
+// Valid indicates whether the value is a known member of the AlertRuleCreateKind enum.
+func (e AlertRuleCreateKind) Valid() bool {
+	switch e {
+	case AlertRuleCreateKindProviderDegraded:
+		return true
+	case AlertRuleCreateKindProviderDown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertRulePatchKind.
+const (
+	AlertRulePatchKindProviderDegraded AlertRulePatchKind = "provider_degraded"
+	AlertRulePatchKindProviderDown     AlertRulePatchKind = "provider_down"
+)
+
+// Valid indicates whether the value is a known member of the AlertRulePatchKind enum.
+func (e AlertRulePatchKind) Valid() bool {
+	switch e {
+	case AlertRulePatchKindProviderDegraded:
+		return true
+	case AlertRulePatchKindProviderDown:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuthMethod.
 const (
 	ApiKey                  AuthMethod = "api_key"
@@ -840,6 +975,24 @@ func (e UsageReportResolution) Valid() bool {
 	}
 }
 
+// Defines values for ListAlertsParamsState.
+const (
+	ListAlertsParamsStateOpen     ListAlertsParamsState = "open"
+	ListAlertsParamsStateResolved ListAlertsParamsState = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the ListAlertsParamsState enum.
+func (e ListAlertsParamsState) Valid() bool {
+	switch e {
+	case ListAlertsParamsStateOpen:
+		return true
+	case ListAlertsParamsStateResolved:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetUsageParamsGroupBy.
 const (
 	GetUsageParamsGroupByConnection GetUsageParamsGroupBy = "connection"
@@ -923,6 +1076,187 @@ func (e ImportConfigParamsOnConflict) Valid() bool {
 		return false
 	}
 }
+
+// Alert defines model for Alert.
+type Alert struct {
+	Deliveries []AlertDelivery `json:"deliveries"`
+	Id         string          `json:"id"`
+	OpenedAt   time.Time       `json:"opened_at"`
+	ResolvedAt *time.Time      `json:"resolved_at,omitempty"`
+	RuleId     string          `json:"rule_id"`
+	State      AlertState      `json:"state"`
+
+	// Subject The provider's id.
+	Subject string `json:"subject"`
+	Summary string `json:"summary"`
+}
+
+// AlertState defines model for Alert.State.
+type AlertState string
+
+// AlertChannel defines model for AlertChannel.
+type AlertChannel struct {
+	CreatedAt time.Time `json:"created_at"`
+	Enabled   bool      `json:"enabled"`
+	From      *string   `json:"from,omitempty"`
+	Id        string    `json:"id"`
+
+	// InsecureSmtp email: allow a relay without STARTTLS (private networks only).
+	InsecureSmtp *bool            `json:"insecure_smtp,omitempty"`
+	Kind         AlertChannelKind `json:"kind"`
+	Name         string           `json:"name"`
+
+	// Secrets hmac_secret (webhook), url (slack), password (email), shown only as set and a hint.
+	Secrets   map[string]SecretView `json:"secrets"`
+	SmtpHost  *string               `json:"smtp_host,omitempty"`
+	SmtpPort  *int                  `json:"smtp_port,omitempty"`
+	To        *[]string             `json:"to,omitempty"`
+	UpdatedAt time.Time             `json:"updated_at"`
+
+	// Url webhook: the endpoint.
+	Url      *string `json:"url,omitempty"`
+	Username *string `json:"username,omitempty"`
+	Version  int64   `json:"version"`
+}
+
+// AlertChannelKind defines model for AlertChannel.Kind.
+type AlertChannelKind string
+
+// AlertChannelCreate defines model for AlertChannelCreate.
+type AlertChannelCreate struct {
+	// Enabled Default true.
+	Enabled      *bool                  `json:"enabled,omitempty"`
+	From         *string                `json:"from,omitempty"`
+	InsecureSmtp *bool                  `json:"insecure_smtp,omitempty"`
+	Kind         AlertChannelCreateKind `json:"kind"`
+	Name         string                 `json:"name"`
+
+	// Secrets Secret fields of an auth method; a value replaces, null clears, an absent field is kept.
+	Secrets  *SecretInput `json:"secrets,omitempty"`
+	SmtpHost *string      `json:"smtp_host,omitempty"`
+
+	// SmtpPort 0 for 587.
+	SmtpPort *int      `json:"smtp_port,omitempty"`
+	To       *[]string `json:"to,omitempty"`
+
+	// Url webhook: the endpoint (https, or http for an allowlisted private host).
+	Url      *string `json:"url,omitempty"`
+	Username *string `json:"username,omitempty"`
+}
+
+// AlertChannelCreateKind defines model for AlertChannelCreate.Kind.
+type AlertChannelCreateKind string
+
+// AlertChannelList defines model for AlertChannelList.
+type AlertChannelList struct {
+	Items      []AlertChannel `json:"items"`
+	NextCursor *string        `json:"next_cursor"`
+}
+
+// AlertChannelPatch defines model for AlertChannelPatch.
+type AlertChannelPatch struct {
+	Enabled      *bool   `json:"enabled,omitempty"`
+	From         *string `json:"from,omitempty"`
+	InsecureSmtp *bool   `json:"insecure_smtp,omitempty"`
+	Name         *string `json:"name,omitempty"`
+
+	// Secrets Secret fields of an auth method; a value replaces, null clears, an absent field is kept.
+	Secrets  *SecretInput `json:"secrets,omitempty"`
+	SmtpHost *string      `json:"smtp_host,omitempty"`
+	SmtpPort *int         `json:"smtp_port,omitempty"`
+	To       *[]string    `json:"to,omitempty"`
+	Url      *string      `json:"url,omitempty"`
+	Username *string      `json:"username,omitempty"`
+}
+
+// AlertDelivery defines model for AlertDelivery.
+type AlertDelivery struct {
+	// AlertId Absent for a test message.
+	AlertId   *string   `json:"alert_id,omitempty"`
+	At        time.Time `json:"at"`
+	Attempt   int       `json:"attempt"`
+	ChannelId string    `json:"channel_id"`
+
+	// Error Why the attempt failed.
+	Error *string            `json:"error,omitempty"`
+	Event AlertDeliveryEvent `json:"event"`
+	Id    string             `json:"id"`
+	Ok    bool               `json:"ok"`
+
+	// Status The HTTP status or SMTP reply code, when one came.
+	Status *int `json:"status,omitempty"`
+}
+
+// AlertDeliveryEvent defines model for AlertDelivery.Event.
+type AlertDeliveryEvent string
+
+// AlertList defines model for AlertList.
+type AlertList struct {
+	Items      []Alert `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// AlertRule defines model for AlertRule.
+type AlertRule struct {
+	// Builtin The rule present out of the box; it cannot be deleted.
+	Builtin bool `json:"builtin"`
+
+	// ChannelIds Empty: every enabled channel.
+	ChannelIds      []string      `json:"channel_ids"`
+	CooldownMinutes int           `json:"cooldown_minutes"`
+	CreatedAt       time.Time     `json:"created_at"`
+	Enabled         bool          `json:"enabled"`
+	ForMinutes      *int          `json:"for_minutes,omitempty"`
+	Id              string        `json:"id"`
+	Kind            AlertRuleKind `json:"kind"`
+	Name            string        `json:"name"`
+
+	// ProviderId Only this provider; absent for every provider.
+	ProviderId *string   `json:"provider_id,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	Version    int64     `json:"version"`
+}
+
+// AlertRuleKind defines model for AlertRule.Kind.
+type AlertRuleKind string
+
+// AlertRuleCreate defines model for AlertRuleCreate.
+type AlertRuleCreate struct {
+	ChannelIds      *[]string `json:"channel_ids,omitempty"`
+	CooldownMinutes *int      `json:"cooldown_minutes,omitempty"`
+
+	// Enabled Default true.
+	Enabled    *bool               `json:"enabled,omitempty"`
+	ForMinutes *int                `json:"for_minutes,omitempty"`
+	Kind       AlertRuleCreateKind `json:"kind"`
+	Name       string              `json:"name"`
+	ProviderId *string             `json:"provider_id,omitempty"`
+}
+
+// AlertRuleCreateKind defines model for AlertRuleCreate.Kind.
+type AlertRuleCreateKind string
+
+// AlertRuleList defines model for AlertRuleList.
+type AlertRuleList struct {
+	Items      []AlertRule `json:"items"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+// AlertRulePatch defines model for AlertRulePatch.
+type AlertRulePatch struct {
+	ChannelIds      *[]string           `json:"channel_ids,omitempty"`
+	CooldownMinutes *int                `json:"cooldown_minutes,omitempty"`
+	Enabled         *bool               `json:"enabled,omitempty"`
+	ForMinutes      *int                `json:"for_minutes,omitempty"`
+	Kind            *AlertRulePatchKind `json:"kind,omitempty"`
+	Name            *string             `json:"name,omitempty"`
+
+	// ProviderId Empty for every provider.
+	ProviderId *string `json:"provider_id,omitempty"`
+}
+
+// AlertRulePatchKind defines model for AlertRulePatch.Kind.
+type AlertRulePatchKind string
 
 // AuditEntry defines model for AuditEntry.
 type AuditEntry struct {
@@ -2221,6 +2555,96 @@ type BulkModelsFailedApplicationJSON = BulkModelsResult
 // BulkModelsFailedApplicationProblemPlusJSON defines model for BulkModelsFailed.
 type BulkModelsFailedApplicationProblemPlusJSON = Problem
 
+// ListAlertsParams defines parameters for ListAlerts.
+type ListAlertsParams struct {
+	// State Only open or only resolved alerts.
+	State *ListAlertsParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// RuleId Only alerts of this rule.
+	RuleId *string `form:"rule_id,omitempty" json:"rule_id,omitempty"`
+
+	// Limit Page size, 1 to 1000 (default 50).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListAlertsParamsState defines parameters for ListAlerts.
+type ListAlertsParamsState string
+
+// ListAlertChannelsParams defines parameters for ListAlertChannels.
+type ListAlertChannelsParams struct {
+	// Limit Page size, 1 to 1000 (default 50).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateAlertChannelParams defines parameters for CreateAlertChannel.
+type CreateAlertChannelParams struct {
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
+// DeleteAlertChannelParams defines parameters for DeleteAlertChannel.
+type DeleteAlertChannelParams struct {
+	// IfMatch The ETag you read; the change is refused with 412 if the resource changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
+// UpdateAlertChannelParams defines parameters for UpdateAlertChannel.
+type UpdateAlertChannelParams struct {
+	// IfMatch The ETag you read; the change is refused with 412 if the resource changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
+// TestAlertChannelParams defines parameters for TestAlertChannel.
+type TestAlertChannelParams struct {
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
+// ListAlertRulesParams defines parameters for ListAlertRules.
+type ListAlertRulesParams struct {
+	// Limit Page size, 1 to 1000 (default 50).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateAlertRuleParams defines parameters for CreateAlertRule.
+type CreateAlertRuleParams struct {
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
+// DeleteAlertRuleParams defines parameters for DeleteAlertRule.
+type DeleteAlertRuleParams struct {
+	// IfMatch The ETag you read; the change is refused with 412 if the resource changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
+// UpdateAlertRuleParams defines parameters for UpdateAlertRule.
+type UpdateAlertRuleParams struct {
+	// IfMatch The ETag you read; the change is refused with 412 if the resource changed since.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// XCSRFToken The session's CSRF token; required with cookie authentication.
+	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
+}
+
 // GetUsageParams defines parameters for GetUsage.
 type GetUsageParams struct {
 	// From Start of the range (RFC 3339; default: a day before to).
@@ -2677,6 +3101,18 @@ type UpdateUserParams struct {
 	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
 }
 
+// CreateAlertChannelJSONRequestBody defines body for CreateAlertChannel for application/json ContentType.
+type CreateAlertChannelJSONRequestBody = AlertChannelCreate
+
+// UpdateAlertChannelJSONRequestBody defines body for UpdateAlertChannel for application/json ContentType.
+type UpdateAlertChannelJSONRequestBody = AlertChannelPatch
+
+// CreateAlertRuleJSONRequestBody defines body for CreateAlertRule for application/json ContentType.
+type CreateAlertRuleJSONRequestBody = AlertRuleCreate
+
+// UpdateAlertRuleJSONRequestBody defines body for UpdateAlertRule for application/json ContentType.
+type UpdateAlertRuleJSONRequestBody = AlertRulePatch
+
 // CreateConnectionJSONRequestBody defines body for CreateConnection for application/json ContentType.
 type CreateConnectionJSONRequestBody = ConnectionCreate
 
@@ -2911,6 +3347,42 @@ func (a ExportDocument) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListAlerts List alerts
+	// (GET /alerts)
+	ListAlerts(w http.ResponseWriter, r *http.Request, params ListAlertsParams)
+	// ListAlertChannels List alert channels
+	// (GET /alerts/channels)
+	ListAlertChannels(w http.ResponseWriter, r *http.Request, params ListAlertChannelsParams)
+	// CreateAlertChannel Create an alert channel
+	// (POST /alerts/channels)
+	CreateAlertChannel(w http.ResponseWriter, r *http.Request, params CreateAlertChannelParams)
+	// DeleteAlertChannel Delete an alert channel
+	// (DELETE /alerts/channels/{id})
+	DeleteAlertChannel(w http.ResponseWriter, r *http.Request, id ID, params DeleteAlertChannelParams)
+	// GetAlertChannel Get an alert channel
+	// (GET /alerts/channels/{id})
+	GetAlertChannel(w http.ResponseWriter, r *http.Request, id ID)
+	// UpdateAlertChannel Update an alert channel
+	// (PATCH /alerts/channels/{id})
+	UpdateAlertChannel(w http.ResponseWriter, r *http.Request, id ID, params UpdateAlertChannelParams)
+	// TestAlertChannel Send a test message to a channel
+	// (POST /alerts/channels/{id}/test)
+	TestAlertChannel(w http.ResponseWriter, r *http.Request, id ID, params TestAlertChannelParams)
+	// ListAlertRules List alert rules
+	// (GET /alerts/rules)
+	ListAlertRules(w http.ResponseWriter, r *http.Request, params ListAlertRulesParams)
+	// CreateAlertRule Create an alert rule
+	// (POST /alerts/rules)
+	CreateAlertRule(w http.ResponseWriter, r *http.Request, params CreateAlertRuleParams)
+	// DeleteAlertRule Delete an alert rule
+	// (DELETE /alerts/rules/{id})
+	DeleteAlertRule(w http.ResponseWriter, r *http.Request, id ID, params DeleteAlertRuleParams)
+	// GetAlertRule Get an alert rule
+	// (GET /alerts/rules/{id})
+	GetAlertRule(w http.ResponseWriter, r *http.Request, id ID)
+	// UpdateAlertRule Update an alert rule
+	// (PATCH /alerts/rules/{id})
+	UpdateAlertRule(w http.ResponseWriter, r *http.Request, id ID, params UpdateAlertRuleParams)
 	// ListRecommendations Advice drawn from measured usage
 	// (GET /analytics/recommendations)
 	ListRecommendations(w http.ResponseWriter, r *http.Request)
@@ -3114,6 +3586,78 @@ type ServerInterface interface {
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// ListAlerts List alerts
+// (GET /alerts)
+func (_ Unimplemented) ListAlerts(w http.ResponseWriter, r *http.Request, params ListAlertsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListAlertChannels List alert channels
+// (GET /alerts/channels)
+func (_ Unimplemented) ListAlertChannels(w http.ResponseWriter, r *http.Request, params ListAlertChannelsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateAlertChannel Create an alert channel
+// (POST /alerts/channels)
+func (_ Unimplemented) CreateAlertChannel(w http.ResponseWriter, r *http.Request, params CreateAlertChannelParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteAlertChannel Delete an alert channel
+// (DELETE /alerts/channels/{id})
+func (_ Unimplemented) DeleteAlertChannel(w http.ResponseWriter, r *http.Request, id ID, params DeleteAlertChannelParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetAlertChannel Get an alert channel
+// (GET /alerts/channels/{id})
+func (_ Unimplemented) GetAlertChannel(w http.ResponseWriter, r *http.Request, id ID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateAlertChannel Update an alert channel
+// (PATCH /alerts/channels/{id})
+func (_ Unimplemented) UpdateAlertChannel(w http.ResponseWriter, r *http.Request, id ID, params UpdateAlertChannelParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// TestAlertChannel Send a test message to a channel
+// (POST /alerts/channels/{id}/test)
+func (_ Unimplemented) TestAlertChannel(w http.ResponseWriter, r *http.Request, id ID, params TestAlertChannelParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListAlertRules List alert rules
+// (GET /alerts/rules)
+func (_ Unimplemented) ListAlertRules(w http.ResponseWriter, r *http.Request, params ListAlertRulesParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateAlertRule Create an alert rule
+// (POST /alerts/rules)
+func (_ Unimplemented) CreateAlertRule(w http.ResponseWriter, r *http.Request, params CreateAlertRuleParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteAlertRule Delete an alert rule
+// (DELETE /alerts/rules/{id})
+func (_ Unimplemented) DeleteAlertRule(w http.ResponseWriter, r *http.Request, id ID, params DeleteAlertRuleParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetAlertRule Get an alert rule
+// (GET /alerts/rules/{id})
+func (_ Unimplemented) GetAlertRule(w http.ResponseWriter, r *http.Request, id ID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateAlertRule Update an alert rule
+// (PATCH /alerts/rules/{id})
+func (_ Unimplemented) UpdateAlertRule(w http.ResponseWriter, r *http.Request, id ID, params UpdateAlertRuleParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // ListRecommendations Advice drawn from measured usage
 // (GET /analytics/recommendations)
@@ -3519,6 +4063,630 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// ListAlerts operation middleware
+func (siw *ServerInterfaceWrapper) ListAlerts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAlertsParams
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", r.URL.Query(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "state"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "state", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "rule_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "rule_id", r.URL.Query(), &params.RuleId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "rule_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "rule_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAlerts(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAlertChannels operation middleware
+func (siw *ServerInterfaceWrapper) ListAlertChannels(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAlertChannelsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAlertChannels(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateAlertChannel operation middleware
+func (siw *ServerInterfaceWrapper) CreateAlertChannel(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateAlertChannelParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateAlertChannel(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteAlertChannel operation middleware
+func (siw *ServerInterfaceWrapper) DeleteAlertChannel(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteAlertChannelParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteAlertChannel(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAlertChannel operation middleware
+func (siw *ServerInterfaceWrapper) GetAlertChannel(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAlertChannel(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateAlertChannel operation middleware
+func (siw *ServerInterfaceWrapper) UpdateAlertChannel(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateAlertChannelParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateAlertChannel(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TestAlertChannel operation middleware
+func (siw *ServerInterfaceWrapper) TestAlertChannel(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TestAlertChannelParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TestAlertChannel(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAlertRules operation middleware
+func (siw *ServerInterfaceWrapper) ListAlertRules(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAlertRulesParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAlertRules(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateAlertRule operation middleware
+func (siw *ServerInterfaceWrapper) CreateAlertRule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateAlertRuleParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateAlertRule(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteAlertRule operation middleware
+func (siw *ServerInterfaceWrapper) DeleteAlertRule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteAlertRuleParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteAlertRule(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAlertRule operation middleware
+func (siw *ServerInterfaceWrapper) GetAlertRule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAlertRule(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateAlertRule operation middleware
+func (siw *ServerInterfaceWrapper) UpdateAlertRule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateAlertRuleParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	// ------------- Optional header parameter "X-CSRF-Token" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CSRF-Token")]; found {
+		var XCSRFToken CSRFToken
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-CSRF-Token", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CSRF-Token", valueList[0], &XCSRFToken, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-CSRF-Token", Err: err})
+			return
+		}
+
+		params.XCSRFToken = &XCSRFToken
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateAlertRule(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // ListRecommendations operation middleware
 func (siw *ServerInterfaceWrapper) ListRecommendations(w http.ResponseWriter, r *http.Request) {
@@ -7044,6 +8212,42 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Get(options.BaseURL+"/events", wrapper.StreamEvents)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/alerts/channels", wrapper.ListAlertChannels)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/alerts/channels", wrapper.CreateAlertChannel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/alerts/channels/{id}", wrapper.DeleteAlertChannel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/alerts/channels/{id}", wrapper.GetAlertChannel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/alerts/channels/{id}", wrapper.UpdateAlertChannel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/alerts/channels/{id}/test", wrapper.TestAlertChannel)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/alerts/rules", wrapper.ListAlertRules)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/alerts/rules", wrapper.CreateAlertRule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/alerts/rules/{id}", wrapper.DeleteAlertRule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/alerts/rules/{id}", wrapper.GetAlertRule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/alerts/rules/{id}", wrapper.UpdateAlertRule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/alerts", wrapper.ListAlerts)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/audit", wrapper.ListAudit)
 	})
 	r.Group(func(r chi.Router) {
@@ -7060,6 +8264,539 @@ type BulkModelsFailedJSONResponse BulkModelsResult
 type BulkModelsFailedApplicationProblemPlusJSONResponse Problem
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type ListAlertsRequestObject struct {
+	Params ListAlertsParams
+}
+
+type ListAlertsResponseObject interface {
+	VisitListAlertsResponse(w http.ResponseWriter) error
+}
+
+type ListAlerts200JSONResponse AlertList
+
+func (response ListAlerts200JSONResponse) VisitListAlertsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAlertsdefaultApplicationProblemPlusJSONResponse) VisitListAlertsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertChannelsRequestObject struct {
+	Params ListAlertChannelsParams
+}
+
+type ListAlertChannelsResponseObject interface {
+	VisitListAlertChannelsResponse(w http.ResponseWriter) error
+}
+
+type ListAlertChannels200JSONResponse AlertChannelList
+
+func (response ListAlertChannels200JSONResponse) VisitListAlertChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertChannelsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAlertChannelsdefaultApplicationProblemPlusJSONResponse) VisitListAlertChannelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAlertChannelRequestObject struct {
+	Params CreateAlertChannelParams
+	Body   *CreateAlertChannelJSONRequestBody
+}
+
+type CreateAlertChannelResponseObject interface {
+	VisitCreateAlertChannelResponse(w http.ResponseWriter) error
+}
+
+type CreateAlertChannel201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateAlertChannel201JSONResponse struct {
+	Body    AlertChannel
+	Headers CreateAlertChannel201ResponseHeaders
+}
+
+func (response CreateAlertChannel201JSONResponse) VisitCreateAlertChannelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAlertChanneldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateAlertChanneldefaultApplicationProblemPlusJSONResponse) VisitCreateAlertChannelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAlertChannelRequestObject struct {
+	Id     ID `json:"id"`
+	Params DeleteAlertChannelParams
+}
+
+type DeleteAlertChannelResponseObject interface {
+	VisitDeleteAlertChannelResponse(w http.ResponseWriter) error
+}
+
+type DeleteAlertChannel204Response struct {
+}
+
+func (response DeleteAlertChannel204Response) VisitDeleteAlertChannelResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteAlertChanneldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteAlertChanneldefaultApplicationProblemPlusJSONResponse) VisitDeleteAlertChannelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlertChannelRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetAlertChannelResponseObject interface {
+	VisitGetAlertChannelResponse(w http.ResponseWriter) error
+}
+
+type GetAlertChannel200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetAlertChannel200JSONResponse struct {
+	Body    AlertChannel
+	Headers GetAlertChannel200ResponseHeaders
+}
+
+func (response GetAlertChannel200JSONResponse) VisitGetAlertChannelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlertChanneldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetAlertChanneldefaultApplicationProblemPlusJSONResponse) VisitGetAlertChannelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAlertChannelRequestObject struct {
+	Id     ID `json:"id"`
+	Params UpdateAlertChannelParams
+	Body   *UpdateAlertChannelJSONRequestBody
+}
+
+type UpdateAlertChannelResponseObject interface {
+	VisitUpdateAlertChannelResponse(w http.ResponseWriter) error
+}
+
+type UpdateAlertChannel200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateAlertChannel200JSONResponse struct {
+	Body    AlertChannel
+	Headers UpdateAlertChannel200ResponseHeaders
+}
+
+func (response UpdateAlertChannel200JSONResponse) VisitUpdateAlertChannelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAlertChanneldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateAlertChanneldefaultApplicationProblemPlusJSONResponse) VisitUpdateAlertChannelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestAlertChannelRequestObject struct {
+	Id     ID `json:"id"`
+	Params TestAlertChannelParams
+}
+
+type TestAlertChannelResponseObject interface {
+	VisitTestAlertChannelResponse(w http.ResponseWriter) error
+}
+
+type TestAlertChannel200JSONResponse AlertDelivery
+
+func (response TestAlertChannel200JSONResponse) VisitTestAlertChannelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestAlertChanneldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response TestAlertChanneldefaultApplicationProblemPlusJSONResponse) VisitTestAlertChannelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertRulesRequestObject struct {
+	Params ListAlertRulesParams
+}
+
+type ListAlertRulesResponseObject interface {
+	VisitListAlertRulesResponse(w http.ResponseWriter) error
+}
+
+type ListAlertRules200JSONResponse AlertRuleList
+
+func (response ListAlertRules200JSONResponse) VisitListAlertRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertRulesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAlertRulesdefaultApplicationProblemPlusJSONResponse) VisitListAlertRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAlertRuleRequestObject struct {
+	Params CreateAlertRuleParams
+	Body   *CreateAlertRuleJSONRequestBody
+}
+
+type CreateAlertRuleResponseObject interface {
+	VisitCreateAlertRuleResponse(w http.ResponseWriter) error
+}
+
+type CreateAlertRule201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateAlertRule201JSONResponse struct {
+	Body    AlertRule
+	Headers CreateAlertRule201ResponseHeaders
+}
+
+func (response CreateAlertRule201JSONResponse) VisitCreateAlertRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAlertRuledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateAlertRuledefaultApplicationProblemPlusJSONResponse) VisitCreateAlertRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAlertRuleRequestObject struct {
+	Id     ID `json:"id"`
+	Params DeleteAlertRuleParams
+}
+
+type DeleteAlertRuleResponseObject interface {
+	VisitDeleteAlertRuleResponse(w http.ResponseWriter) error
+}
+
+type DeleteAlertRule204Response struct {
+}
+
+func (response DeleteAlertRule204Response) VisitDeleteAlertRuleResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteAlertRuledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteAlertRuledefaultApplicationProblemPlusJSONResponse) VisitDeleteAlertRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlertRuleRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetAlertRuleResponseObject interface {
+	VisitGetAlertRuleResponse(w http.ResponseWriter) error
+}
+
+type GetAlertRule200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetAlertRule200JSONResponse struct {
+	Body    AlertRule
+	Headers GetAlertRule200ResponseHeaders
+}
+
+func (response GetAlertRule200JSONResponse) VisitGetAlertRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlertRuledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetAlertRuledefaultApplicationProblemPlusJSONResponse) VisitGetAlertRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAlertRuleRequestObject struct {
+	Id     ID `json:"id"`
+	Params UpdateAlertRuleParams
+	Body   *UpdateAlertRuleJSONRequestBody
+}
+
+type UpdateAlertRuleResponseObject interface {
+	VisitUpdateAlertRuleResponse(w http.ResponseWriter) error
+}
+
+type UpdateAlertRule200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateAlertRule200JSONResponse struct {
+	Body    AlertRule
+	Headers UpdateAlertRule200ResponseHeaders
+}
+
+func (response UpdateAlertRule200JSONResponse) VisitUpdateAlertRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAlertRuledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateAlertRuledefaultApplicationProblemPlusJSONResponse) VisitUpdateAlertRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListRecommendationsRequestObject struct {
 }
@@ -10013,6 +11750,42 @@ func (response UpdateUserdefaultApplicationProblemPlusJSONResponse) VisitUpdateU
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListAlerts List alerts
+	// (GET /alerts)
+	ListAlerts(ctx context.Context, request ListAlertsRequestObject) (ListAlertsResponseObject, error)
+	// ListAlertChannels List alert channels
+	// (GET /alerts/channels)
+	ListAlertChannels(ctx context.Context, request ListAlertChannelsRequestObject) (ListAlertChannelsResponseObject, error)
+	// CreateAlertChannel Create an alert channel
+	// (POST /alerts/channels)
+	CreateAlertChannel(ctx context.Context, request CreateAlertChannelRequestObject) (CreateAlertChannelResponseObject, error)
+	// DeleteAlertChannel Delete an alert channel
+	// (DELETE /alerts/channels/{id})
+	DeleteAlertChannel(ctx context.Context, request DeleteAlertChannelRequestObject) (DeleteAlertChannelResponseObject, error)
+	// GetAlertChannel Get an alert channel
+	// (GET /alerts/channels/{id})
+	GetAlertChannel(ctx context.Context, request GetAlertChannelRequestObject) (GetAlertChannelResponseObject, error)
+	// UpdateAlertChannel Update an alert channel
+	// (PATCH /alerts/channels/{id})
+	UpdateAlertChannel(ctx context.Context, request UpdateAlertChannelRequestObject) (UpdateAlertChannelResponseObject, error)
+	// TestAlertChannel Send a test message to a channel
+	// (POST /alerts/channels/{id}/test)
+	TestAlertChannel(ctx context.Context, request TestAlertChannelRequestObject) (TestAlertChannelResponseObject, error)
+	// ListAlertRules List alert rules
+	// (GET /alerts/rules)
+	ListAlertRules(ctx context.Context, request ListAlertRulesRequestObject) (ListAlertRulesResponseObject, error)
+	// CreateAlertRule Create an alert rule
+	// (POST /alerts/rules)
+	CreateAlertRule(ctx context.Context, request CreateAlertRuleRequestObject) (CreateAlertRuleResponseObject, error)
+	// DeleteAlertRule Delete an alert rule
+	// (DELETE /alerts/rules/{id})
+	DeleteAlertRule(ctx context.Context, request DeleteAlertRuleRequestObject) (DeleteAlertRuleResponseObject, error)
+	// GetAlertRule Get an alert rule
+	// (GET /alerts/rules/{id})
+	GetAlertRule(ctx context.Context, request GetAlertRuleRequestObject) (GetAlertRuleResponseObject, error)
+	// UpdateAlertRule Update an alert rule
+	// (PATCH /alerts/rules/{id})
+	UpdateAlertRule(ctx context.Context, request UpdateAlertRuleRequestObject) (UpdateAlertRuleResponseObject, error)
 	// ListRecommendations Advice drawn from measured usage
 	// (GET /analytics/recommendations)
 	ListRecommendations(ctx context.Context, request ListRecommendationsRequestObject) (ListRecommendationsResponseObject, error)
@@ -10250,6 +12023,351 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// ListAlerts operation middleware
+func (sh *strictHandler) ListAlerts(w http.ResponseWriter, r *http.Request, params ListAlertsParams) {
+	var request ListAlertsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAlerts(ctx, request.(ListAlertsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAlerts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAlertsResponseObject); ok {
+		if err := validResponse.VisitListAlertsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListAlertChannels operation middleware
+func (sh *strictHandler) ListAlertChannels(w http.ResponseWriter, r *http.Request, params ListAlertChannelsParams) {
+	var request ListAlertChannelsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAlertChannels(ctx, request.(ListAlertChannelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAlertChannels")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAlertChannelsResponseObject); ok {
+		if err := validResponse.VisitListAlertChannelsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateAlertChannel operation middleware
+func (sh *strictHandler) CreateAlertChannel(w http.ResponseWriter, r *http.Request, params CreateAlertChannelParams) {
+	var request CreateAlertChannelRequestObject
+
+	request.Params = params
+
+	var body CreateAlertChannelJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateAlertChannel(ctx, request.(CreateAlertChannelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateAlertChannel")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateAlertChannelResponseObject); ok {
+		if err := validResponse.VisitCreateAlertChannelResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteAlertChannel operation middleware
+func (sh *strictHandler) DeleteAlertChannel(w http.ResponseWriter, r *http.Request, id ID, params DeleteAlertChannelParams) {
+	var request DeleteAlertChannelRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteAlertChannel(ctx, request.(DeleteAlertChannelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteAlertChannel")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteAlertChannelResponseObject); ok {
+		if err := validResponse.VisitDeleteAlertChannelResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAlertChannel operation middleware
+func (sh *strictHandler) GetAlertChannel(w http.ResponseWriter, r *http.Request, id ID) {
+	var request GetAlertChannelRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAlertChannel(ctx, request.(GetAlertChannelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAlertChannel")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAlertChannelResponseObject); ok {
+		if err := validResponse.VisitGetAlertChannelResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateAlertChannel operation middleware
+func (sh *strictHandler) UpdateAlertChannel(w http.ResponseWriter, r *http.Request, id ID, params UpdateAlertChannelParams) {
+	var request UpdateAlertChannelRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateAlertChannelJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateAlertChannel(ctx, request.(UpdateAlertChannelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateAlertChannel")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateAlertChannelResponseObject); ok {
+		if err := validResponse.VisitUpdateAlertChannelResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TestAlertChannel operation middleware
+func (sh *strictHandler) TestAlertChannel(w http.ResponseWriter, r *http.Request, id ID, params TestAlertChannelParams) {
+	var request TestAlertChannelRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TestAlertChannel(ctx, request.(TestAlertChannelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TestAlertChannel")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TestAlertChannelResponseObject); ok {
+		if err := validResponse.VisitTestAlertChannelResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListAlertRules operation middleware
+func (sh *strictHandler) ListAlertRules(w http.ResponseWriter, r *http.Request, params ListAlertRulesParams) {
+	var request ListAlertRulesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAlertRules(ctx, request.(ListAlertRulesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAlertRules")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAlertRulesResponseObject); ok {
+		if err := validResponse.VisitListAlertRulesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateAlertRule operation middleware
+func (sh *strictHandler) CreateAlertRule(w http.ResponseWriter, r *http.Request, params CreateAlertRuleParams) {
+	var request CreateAlertRuleRequestObject
+
+	request.Params = params
+
+	var body CreateAlertRuleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateAlertRule(ctx, request.(CreateAlertRuleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateAlertRule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateAlertRuleResponseObject); ok {
+		if err := validResponse.VisitCreateAlertRuleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteAlertRule operation middleware
+func (sh *strictHandler) DeleteAlertRule(w http.ResponseWriter, r *http.Request, id ID, params DeleteAlertRuleParams) {
+	var request DeleteAlertRuleRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteAlertRule(ctx, request.(DeleteAlertRuleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteAlertRule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteAlertRuleResponseObject); ok {
+		if err := validResponse.VisitDeleteAlertRuleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAlertRule operation middleware
+func (sh *strictHandler) GetAlertRule(w http.ResponseWriter, r *http.Request, id ID) {
+	var request GetAlertRuleRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAlertRule(ctx, request.(GetAlertRuleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAlertRule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAlertRuleResponseObject); ok {
+		if err := validResponse.VisitGetAlertRuleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateAlertRule operation middleware
+func (sh *strictHandler) UpdateAlertRule(w http.ResponseWriter, r *http.Request, id ID, params UpdateAlertRuleParams) {
+	var request UpdateAlertRuleRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateAlertRuleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateAlertRule(ctx, request.(UpdateAlertRuleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateAlertRule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateAlertRuleResponseObject); ok {
+		if err := validResponse.VisitUpdateAlertRuleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // ListRecommendations operation middleware

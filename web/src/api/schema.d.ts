@@ -1155,6 +1155,175 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/alerts/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List alert channels
+         * @description Admins only. Secrets are shown only as `{set, hint}`.
+         */
+        get: operations["listAlertChannels"];
+        put?: never;
+        /**
+         * Create an alert channel
+         * @description Admins only. `kind` is `webhook` (a JSON POST to `url`, signed with HMAC-SHA256 when
+         *     `secrets.hmac_secret` is set), `slack` (a Slack-compatible incoming webhook; its URL is a
+         *     credential, so it goes in `secrets.url`) or `email` (SMTP with STARTTLS; `secrets.password`
+         *     for AUTH). URLs are checked against the SSRF guard (`SWITCHYARD_OUTBOUND_ALLOW`).
+         *     The built-in rule sends provider-down and recovered to every enabled channel.
+         */
+        post: operations["createAlertChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/alerts/channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an alert channel
+         * @description Admins only.
+         */
+        get: operations["getAlertChannel"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an alert channel
+         * @description Admins only. Rules that named it no longer send to it.
+         */
+        delete: operations["deleteAlertChannel"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an alert channel
+         * @description Admins only. A secret absent from `secrets` is kept, `null` clears it, a value replaces it.
+         */
+        patch: operations["updateAlertChannel"];
+        trace?: never;
+    };
+    "/alerts/channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test message to a channel
+         * @description Admins only. One attempt, no retries; the attempt is stored and returned, with the reason when it failed.
+         */
+        post: operations["testAlertChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/alerts/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List alert rules
+         * @description Admins only. The built-in rule (`builtin` true) is always there.
+         */
+        get: operations["listAlertRules"];
+        put?: never;
+        /**
+         * Create an alert rule
+         * @description Admins only. `provider_down` fires while a provider is down; `provider_degraded` fires once a
+         *     provider has been degraded (or down) for `for_minutes`. `channel_ids` empty sends to every
+         *     enabled channel. After an alert resolves, the same rule and provider stay quiet for
+         *     `cooldown_minutes`.
+         */
+        post: operations["createAlertRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/alerts/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an alert rule
+         * @description Admins only.
+         */
+        get: operations["getAlertRule"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an alert rule
+         * @description Admins only, with its alerts. The built-in rule cannot be deleted (409); disable it instead.
+         */
+        delete: operations["deleteAlertRule"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an alert rule
+         * @description Admins only. The built-in rule can be changed (or disabled) like any other.
+         */
+        patch: operations["updateAlertRule"];
+        trace?: never;
+    };
+    "/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List alerts
+         * @description Admins only. Newest first, each with every delivery attempt.
+         */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit": {
         parameters: {
             query?: never;
@@ -1274,6 +1443,146 @@ export interface components {
             set: boolean;
             /** @description Masked form such as sk-…abcd; absent for short values. */
             hint?: string;
+        };
+        AlertChannel: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "webhook" | "slack" | "email";
+            enabled: boolean;
+            /** @description webhook: the endpoint. */
+            url?: string;
+            smtp_host?: string;
+            smtp_port?: number;
+            username?: string;
+            from?: string;
+            to?: string[];
+            /** @description email: allow a relay without STARTTLS (private networks only). */
+            insecure_smtp?: boolean;
+            /** @description hmac_secret (webhook), url (slack), password (email), shown only as set and a hint. */
+            secrets: {
+                [key: string]: components["schemas"]["SecretView"];
+            };
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        AlertChannelCreate: {
+            name: string;
+            /** @enum {string} */
+            kind: "webhook" | "slack" | "email";
+            /** @description Default true. */
+            enabled?: boolean;
+            /** @description webhook: the endpoint (https, or http for an allowlisted private host). */
+            url?: string;
+            smtp_host?: string;
+            /** @description 0 for 587. */
+            smtp_port?: number;
+            username?: string;
+            from?: string;
+            to?: string[];
+            insecure_smtp?: boolean;
+            secrets?: components["schemas"]["SecretInput"];
+        };
+        AlertChannelPatch: {
+            name?: string;
+            enabled?: boolean;
+            url?: string;
+            smtp_host?: string;
+            smtp_port?: number;
+            username?: string;
+            from?: string;
+            to?: string[];
+            insecure_smtp?: boolean;
+            secrets?: components["schemas"]["SecretInput"];
+        };
+        AlertChannelList: {
+            items: components["schemas"]["AlertChannel"][];
+            next_cursor: string | null;
+        };
+        AlertRule: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "provider_down" | "provider_degraded";
+            enabled: boolean;
+            /** @description The rule present out of the box; it cannot be deleted. */
+            builtin: boolean;
+            /** @description Only this provider; absent for every provider. */
+            provider_id?: string;
+            for_minutes?: number;
+            cooldown_minutes: number;
+            /** @description Empty: every enabled channel. */
+            channel_ids: string[];
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        AlertRuleCreate: {
+            name: string;
+            /** @enum {string} */
+            kind: "provider_down" | "provider_degraded";
+            /** @description Default true. */
+            enabled?: boolean;
+            provider_id?: string;
+            for_minutes?: number;
+            cooldown_minutes?: number;
+            channel_ids?: string[];
+        };
+        AlertRulePatch: {
+            name?: string;
+            /** @enum {string} */
+            kind?: "provider_down" | "provider_degraded";
+            enabled?: boolean;
+            /** @description Empty for every provider. */
+            provider_id?: string;
+            for_minutes?: number;
+            cooldown_minutes?: number;
+            channel_ids?: string[];
+        };
+        AlertRuleList: {
+            items: components["schemas"]["AlertRule"][];
+            next_cursor: string | null;
+        };
+        AlertDelivery: {
+            id: string;
+            /** @description Absent for a test message. */
+            alert_id?: string;
+            channel_id: string;
+            /** @enum {string} */
+            event: "firing" | "resolved" | "test";
+            attempt: number;
+            /** Format: date-time */
+            at: string;
+            ok: boolean;
+            /** @description The HTTP status or SMTP reply code, when one came. */
+            status?: number;
+            /** @description Why the attempt failed. */
+            error?: string;
+        };
+        Alert: {
+            id: string;
+            rule_id: string;
+            /** @description The provider's id. */
+            subject: string;
+            /** @enum {string} */
+            state: "open" | "resolved";
+            summary: string;
+            /** Format: date-time */
+            opened_at: string;
+            /** Format: date-time */
+            resolved_at?: string | null;
+            deliveries: components["schemas"]["AlertDelivery"][];
+        };
+        AlertList: {
+            items: components["schemas"]["Alert"][];
+            next_cursor: string | null;
         };
         /** @description Secret fields of an auth method; a value replaces, null clears, an absent field is kept. */
         SecretInput: {
@@ -5766,6 +6075,488 @@ export interface operations {
                      *     data: {"provider_id":"0193a1b2-0000-7000-8000-0000000000a1","slug":"openai-prod","from":"healthy","to":"degraded","reason":"2 health checks in a row failed (last: timeout)","at":"2026-11-26T10:00:00Z"}
                      */
                     "text/event-stream": string;
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listAlertChannels: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 1000 (default 50). */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of channels. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a1b2-0000-7000-8000-0000000000c1",
+                     *           "name": "ops-webhook",
+                     *           "kind": "webhook",
+                     *           "enabled": true,
+                     *           "url": "https://hooks.example.com/switchyard",
+                     *           "secrets": {
+                     *             "hmac_secret": {
+                     *               "set": true,
+                     *               "hint": "…3f9a"
+                     *             }
+                     *           },
+                     *           "version": 1,
+                     *           "created_at": "2026-11-01T10:00:00Z",
+                     *           "updated_at": "2026-11-01T10:00:00Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertChannelList"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The session's CSRF token; required with cookie authentication. */
+                "X-CSRF-Token"?: components["parameters"]["CSRFToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "ops-slack",
+                 *       "kind": "slack",
+                 *       "secrets": {
+                 *         "url": "https://hooks.slack.com/services/T000/B000/XXXX"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlertChannelCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannel"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The channel. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannel"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The ETag you read; the change is refused with 412 if the resource changed since.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description The session's CSRF token; required with cookie authentication. */
+                "X-CSRF-Token"?: components["parameters"]["CSRFToken"];
+            };
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The ETag you read; the change is refused with 412 if the resource changed since.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description The session's CSRF token; required with cookie authentication. */
+                "X-CSRF-Token"?: components["parameters"]["CSRFToken"];
+            };
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlertChannelPatch"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannel"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    testAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The session's CSRF token; required with cookie authentication. */
+                "X-CSRF-Token"?: components["parameters"]["CSRFToken"];
+            };
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery attempt (`ok` says whether the channel accepted it). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0193a1b2-0000-7000-8000-0000000000d1",
+                     *       "channel_id": "0193a1b2-0000-7000-8000-0000000000c1",
+                     *       "event": "test",
+                     *       "attempt": 1,
+                     *       "at": "2026-11-01T10:00:00Z",
+                     *       "ok": true,
+                     *       "status": 200
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertDelivery"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listAlertRules: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 1000 (default 50). */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of rules. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "00000000-0000-7000-8000-00000000a1e7",
+                     *           "name": "Provider down",
+                     *           "kind": "provider_down",
+                     *           "enabled": true,
+                     *           "builtin": true,
+                     *           "cooldown_minutes": 5,
+                     *           "channel_ids": [],
+                     *           "version": 1,
+                     *           "created_at": "2026-11-26T00:00:00Z",
+                     *           "updated_at": "2026-11-26T00:00:00Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertRuleList"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createAlertRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The session's CSRF token; required with cookie authentication. */
+                "X-CSRF-Token"?: components["parameters"]["CSRFToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Degraded 15 minutes",
+                 *       "kind": "provider_degraded",
+                 *       "for_minutes": 15,
+                 *       "cooldown_minutes": 30
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlertRuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRule"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRule"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteAlertRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The ETag you read; the change is refused with 412 if the resource changed since.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description The session's CSRF token; required with cookie authentication. */
+                "X-CSRF-Token"?: components["parameters"]["CSRFToken"];
+            };
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateAlertRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The ETag you read; the change is refused with 412 if the resource changed since.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description The session's CSRF token; required with cookie authentication. */
+                "X-CSRF-Token"?: components["parameters"]["CSRFToken"];
+            };
+            path: {
+                /**
+                 * @description The resource id.
+                 * @example 0193a1b2-0000-7000-8000-0000000000a1
+                 */
+                id: components["parameters"]["ID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "cooldown_minutes": 15
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlertRulePatch"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRule"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: {
+                /** @description Only open or only resolved alerts. */
+                state?: "open" | "resolved";
+                /** @description Only alerts of this rule. */
+                rule_id?: string;
+                /** @description Page size, 1 to 1000 (default 50). */
+                limit?: components["parameters"]["Limit"];
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of alerts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0193a1b2-0000-7000-8000-0000000000e1",
+                     *           "rule_id": "00000000-0000-7000-8000-00000000a1e7",
+                     *           "subject": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *           "state": "resolved",
+                     *           "summary": "Provider OpenAI production (openai-prod) is down",
+                     *           "opened_at": "2026-11-01T10:00:00Z",
+                     *           "resolved_at": "2026-11-01T10:07:00Z",
+                     *           "deliveries": [
+                     *             {
+                     *               "id": "0193a1b2-0000-7000-8000-0000000000d2",
+                     *               "alert_id": "0193a1b2-0000-7000-8000-0000000000e1",
+                     *               "channel_id": "0193a1b2-0000-7000-8000-0000000000c1",
+                     *               "event": "firing",
+                     *               "attempt": 1,
+                     *               "at": "2026-11-01T10:00:00Z",
+                     *               "ok": true,
+                     *               "status": 200
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AlertList"];
                 };
             };
             default: components["responses"]["Problem"];
