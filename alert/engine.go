@@ -14,7 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -367,6 +369,12 @@ func (e *Engine) CheckChannel(ctx context.Context, c *switchyard.AlertChannel) e
 		field, u = "url", c.URL
 	case switchyard.ChannelSlack:
 		field, u = "secrets.url", c.Secrets[switchyard.ChannelSecretURL].Reveal()
+	case switchyard.ChannelEmail:
+		port := c.SMTPPort
+		if port == 0 {
+			port = 587
+		}
+		field, u = "smtp_host", "https://"+net.JoinHostPort(c.SMTPHost, strconv.Itoa(port))
 	default:
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/alert"
+	"github.com/switchyard/switchyard/netguard"
 	"github.com/switchyard/switchyard/sqlstore/storetest"
 )
 
@@ -193,5 +194,24 @@ func TestEmailRefusesPlainServer(t *testing.T) {
 	defer srv.mu.Unlock()
 	if len(srv.auth) != 0 || len(srv.data) != 1 || !strings.Contains(srv.data[0], "TEST") {
 		t.Fatalf("auth %q, data %q", srv.auth, srv.data)
+	}
+}
+
+// TestEmailPrivateHostRefused: the SMTP host goes through the SSRF guard
+// like any URL.
+func TestEmailPrivateHostRefused(t *testing.T) {
+	strict, err := netguard.NewPolicy(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, storetest.SQLite().Open(t), func(c *alert.Config) { c.Policy = strict })
+	c := &switchyard.AlertChannel{Name: "mail", Kind: switchyard.ChannelEmail, Enabled: true, SMTPHost: "127.0.0.1", SMTPPort: 2525,
+		From: "switchyard@example.com", To: []string{"ops@example.com"}}
+	err = e.eng.CheckChannel(t.Context(), c)
+	if f := switchyard.ErrorFields(err); len(f) != 1 || f[0].Field != "smtp_host" {
+		t.Fatalf("CheckChannel = %v", err)
+	}
+	if d, _ := e.eng.Test(t.Context(), c); d.OK || !strings.Contains(d.Error, "refused") {
+		t.Fatalf("delivery %+v", d)
 	}
 }
