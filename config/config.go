@@ -47,6 +47,8 @@ type Config struct {
 	HealthConcurrency int           // health checks running at once
 	HealthTimeout     time.Duration // bound on one health check
 	HealthRetention   time.Duration // how long checks and status changes are kept
+	AlertInterval     time.Duration // how often alert rules are evaluated
+	AlertAttempts     int           // tries of one alert delivery
 }
 
 // Error lists every bad setting found by Load.

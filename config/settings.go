@@ -354,6 +354,36 @@ func settings() []Setting {
 			},
 			get: func(c *Config) string { return c.HealthTimeout.String() },
 		},
+		{
+			Name: "AlertInterval", Env: "SWITCHYARD_ALERT_INTERVAL", Flag: "alert-interval", Default: "10s",
+			Help: "How often the alert rules are evaluated (on the replica that runs the health checks), as a duration from 1s to 10m; " +
+				"see docs/alerts.md.",
+			set: func(c *Config, v string) error {
+				d, err := parseDuration(v)
+				if err != nil {
+					return err
+				}
+				if d < time.Second || d > 10*time.Minute {
+					return errors.New("is out of range; use a duration from 1s to 10m")
+				}
+				c.AlertInterval = d
+				return nil
+			},
+			get: func(c *Config) string { return c.AlertInterval.String() },
+		},
+		{
+			Name: "AlertAttempts", Env: "SWITCHYARD_ALERT_ATTEMPTS", Flag: "alert-attempts", Default: "5",
+			Help: "How many times an alert delivery is tried before it is given up, waiting 2s, 4s, 8s … (at most 1m) between tries. From 1 to 20.",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil || n < 1 || n > 20 {
+					return errors.New("is not a number from 1 to 20")
+				}
+				c.AlertAttempts = n
+				return nil
+			},
+			get: func(c *Config) string { return strconv.Itoa(c.AlertAttempts) },
+		},
 		retention("HealthRetention", "SWITCHYARD_HEALTH_RETENTION", "health-retention", "7d", time.Hour,
 			"How long health check results and provider status changes are kept; older ones are deleted hourly", func(c *Config) *time.Duration { return &c.HealthRetention }),
 	}
