@@ -22,7 +22,31 @@ const (
 	// RuleProviderDegraded fires when a provider has been degraded (or
 	// down) for ForMinutes.
 	RuleProviderDegraded = "provider_degraded"
+	// RuleErrorRate fires when a provider's gateway error rate over the
+	// last WindowMinutes is at least Threshold (a fraction, 0.1 = 10 %),
+	// over at least RuleMinRequests requests.
+	RuleErrorRate = "error_rate"
+	// RuleLatencyP95 fires when a provider's p95 gateway latency over the
+	// last WindowMinutes is at least Threshold milliseconds.
+	RuleLatencyP95 = "latency_p95"
+	// RuleConnectionBudget fires when a connection with a monthly budget
+	// has spent at least Threshold of it (a fraction, 0.8 = 80 %).
+	RuleConnectionBudget = "connection_budget"
+	// RuleMonthlySpend fires when this month's spend over every
+	// connection is at least Threshold US dollars.
+	RuleMonthlySpend = "monthly_spend"
 )
+
+// RuleMinRequests is how many requests an error-rate window needs before
+// its rate counts: two failures out of three say little.
+const RuleMinRequests = 10
+
+// DefaultRuleWindow is the window of error-rate and latency rules whose
+// WindowMinutes is 0.
+const DefaultRuleWindow = 15
+
+// MonthlySubject is the subject of a monthly_spend alert.
+const MonthlySubject = "all"
 
 // Alert states.
 const (
@@ -151,6 +175,13 @@ type AlertRule struct {
 	// ForMinutes is how long the condition must hold before the alert
 	// fires (provider_degraded; 0 elsewhere means at once).
 	ForMinutes int `json:"for_minutes,omitempty"`
+	// Threshold is the rule's limit: a fraction for error_rate and
+	// connection_budget, milliseconds for latency_p95, US dollars for
+	// monthly_spend; unused by the status rules.
+	Threshold float64 `json:"threshold,omitempty"`
+	// WindowMinutes is the window of error_rate and latency_p95 (0:
+	// DefaultRuleWindow).
+	WindowMinutes int `json:"window_minutes,omitempty"`
 	// CooldownMinutes is how long after an alert resolves the same rule and
 	// subject stay quiet (flapping is not re-announced every time).
 	CooldownMinutes int `json:"cooldown_minutes"`
@@ -168,8 +199,23 @@ func (r *AlertRule) Validate() error {
 	validateName(&pr, "name", r.Name)
 	switch r.Kind {
 	case RuleProviderDown, RuleProviderDegraded:
+	case RuleErrorRate, RuleConnectionBudget:
+		if r.Threshold <= 0 || r.Threshold > 1 && r.Kind == RuleErrorRate || r.Threshold > 10 {
+			pr.Add("threshold", "out_of_range", "must be a fraction above 0 (0.1 for 10 %%)%s", map[bool]string{true: ", at most 1", false: ", at most 10"}[r.Kind == RuleErrorRate])
+		}
+	case RuleLatencyP95:
+		if r.Threshold <= 0 || r.Threshold > 3_600_000 {
+			pr.Add("threshold", "out_of_range", "must be a latency in milliseconds above 0, such as 5000")
+		}
+	case RuleMonthlySpend:
+		if r.Threshold <= 0 {
+			pr.Add("threshold", "out_of_range", "must be an amount in US dollars above 0, such as 1000")
+		}
 	default:
-		pr.Add("kind", "invalid_enum", "must be provider_down or provider_degraded")
+		pr.Add("kind", "invalid_enum", "must be provider_down, provider_degraded, error_rate, latency_p95, connection_budget or monthly_spend")
+	}
+	if r.WindowMinutes < 0 || r.WindowMinutes > 24*60 {
+		pr.Add("window_minutes", "out_of_range", "must be between 0 (for 15) and 1440 (a day)")
 	}
 	if r.ForMinutes < 0 || r.ForMinutes > 7*24*60 {
 		pr.Add("for_minutes", "out_of_range", "must be between 0 and 10080 (a week)")

@@ -34,11 +34,20 @@ type Store interface {
 	AddAlertDelivery(ctx context.Context, d *switchyard.AlertDelivery) error
 	ListProviders(ctx context.Context, f switchyard.ProviderFilter) (switchyard.Page[*switchyard.Provider], error)
 	ListStatusChanges(ctx context.Context, providerID string, opts switchyard.ListOptions) (switchyard.Page[*switchyard.StatusChange], error)
+	ListConnections(ctx context.Context, f switchyard.ConnectionFilter) (switchyard.Page[*switchyard.Connection], error)
+}
+
+// Usage answers usage reports from the rollups (analytics.Reader).
+type Usage interface {
+	Usage(ctx context.Context, q switchyard.UsageQuery) (*switchyard.UsageReport, error)
 }
 
 // Config holds an engine's dependencies and settings.
 type Config struct {
 	Store Store
+	// Usage answers the error-rate, latency and spend rules; nil leaves
+	// those rules quiet.
+	Usage Usage
 	// Policy is the SSRF guard every channel's connection goes through.
 	Policy *netguard.Policy
 	// Leader reports whether this replica leads (health.Monitor.Leader,
@@ -171,6 +180,12 @@ func (e *Engine) firing(ctx context.Context, r *switchyard.AlertRule, providers 
 	out := map[string]condition{}
 	if !r.Enabled {
 		return out, nil
+	}
+	switch r.Kind {
+	case switchyard.RuleErrorRate, switchyard.RuleLatencyP95:
+		return e.gatewayCondition(ctx, r, providers, now)
+	case switchyard.RuleConnectionBudget, switchyard.RuleMonthlySpend:
+		return e.spendCondition(ctx, r, now)
 	}
 	for _, p := range providers {
 		if !p.Enabled || (r.ProviderID != "" && r.ProviderID != p.ID) {
@@ -407,4 +422,100 @@ func all[T any](ctx context.Context, list func(context.Context, switchyard.ListO
 		}
 		opts.Cursor = page.NextCursor
 	}
+}
+
+// gatewayCondition finds the providers whose gateway error rate or p95
+// latency over the rule's window reached its threshold, from the usage
+// rollups.
+func (e *Engine) gatewayCondition(ctx context.Context, r *switchyard.AlertRule, providers []*switchyard.Provider, now time.Time) (map[string]condition, error) {
+	out := map[string]condition{}
+	if e.cfg.Usage == nil {
+		return out, nil
+	}
+	window := r.WindowMinutes
+	if window == 0 {
+		window = switchyard.DefaultRuleWindow
+	}
+	rep, err := e.cfg.Usage.Usage(ctx, switchyard.UsageQuery{From: now.Add(-time.Duration(window) * time.Minute), To: now,
+		GroupBy: switchyard.GroupByProvider, Resolution: switchyard.ResolutionMinute, ProviderID: r.ProviderID})
+	if err != nil {
+		return nil, err
+	}
+	enabled := map[string]*switchyard.Provider{}
+	for _, p := range providers {
+		if p.Enabled {
+			enabled[p.ID] = p
+		}
+	}
+	for _, s := range rep.Series {
+		p, ok := enabled[s.Key]
+		if !ok {
+			continue
+		}
+		t := s.Total
+		switch r.Kind {
+		case switchyard.RuleErrorRate:
+			if t.Requests >= switchyard.RuleMinRequests && t.ErrorRate >= r.Threshold {
+				out[p.ID] = condition{p.Name, fmt.Sprintf("Provider %s (%s): %.1f%% of %d requests failed in the last %d minutes (threshold %.1f%%)",
+					p.Name, p.Slug, 100*t.ErrorRate, t.Requests, window, 100*r.Threshold)}
+			}
+		case switchyard.RuleLatencyP95:
+			if t.Requests-t.Errors > 0 && t.LatencyP95 >= r.Threshold {
+				out[p.ID] = condition{p.Name, fmt.Sprintf("Provider %s (%s): p95 latency %.0f ms over the last %d minutes (threshold %.0f ms)",
+					p.Name, p.Slug, t.LatencyP95, window, r.Threshold)}
+			}
+		}
+	}
+	return out, nil
+}
+
+// spendCondition finds the connections past the rule's share of their
+// monthly budget, or this month's total spend past the rule's amount
+// (calendar month, UTC, as the gateway's budgets count it).
+func (e *Engine) spendCondition(ctx context.Context, r *switchyard.AlertRule, now time.Time) (map[string]condition, error) {
+	out := map[string]condition{}
+	if e.cfg.Usage == nil {
+		return out, nil
+	}
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	q := switchyard.UsageQuery{From: month, To: now, Resolution: switchyard.ResolutionHour}
+	if r.Kind == switchyard.RuleConnectionBudget {
+		q.GroupBy = switchyard.GroupByConnection
+	}
+	if !month.Before(now) {
+		return out, nil
+	}
+	rep, err := e.cfg.Usage.Usage(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if r.Kind == switchyard.RuleMonthlySpend {
+		var total float64
+		for _, s := range rep.Series {
+			total += s.Total.CostUSD
+		}
+		if total >= r.Threshold {
+			out[switchyard.MonthlySubject] = condition{"this month", fmt.Sprintf("Spend this month is $%.2f, at or over the $%.2f threshold", total, r.Threshold)}
+		}
+		return out, nil
+	}
+	spent := map[string]float64{}
+	for _, s := range rep.Series {
+		spent[s.Key] = s.Total.CostUSD
+	}
+	conns, err := all(ctx, func(ctx context.Context, o switchyard.ListOptions) (switchyard.Page[*switchyard.Connection], error) {
+		return e.cfg.Store.ListConnections(ctx, switchyard.ConnectionFilter{ListOptions: o})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range conns {
+		if c.BudgetUSD <= 0 || !c.Enabled {
+			continue
+		}
+		if s := spent[c.ID]; s >= r.Threshold*c.BudgetUSD {
+			out[c.ID] = condition{c.Name, fmt.Sprintf("Connection %s has spent $%.2f of its $%.2f monthly budget (%.0f%%)", c.Name, s, c.BudgetUSD, 100*s/c.BudgetUSD)}
+		}
+	}
+	return out, nil
 }

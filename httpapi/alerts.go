@@ -86,6 +86,12 @@ func alertRuleOut(r *switchyard.AlertRule) apigen.AlertRule {
 	if r.ForMinutes != 0 {
 		out.ForMinutes = ptr(r.ForMinutes)
 	}
+	if r.Threshold != 0 {
+		out.Threshold = ptr(r.Threshold)
+	}
+	if r.WindowMinutes != 0 {
+		out.WindowMinutes = ptr(r.WindowMinutes)
+	}
 	return out
 }
 
@@ -189,7 +195,8 @@ func (h *handlers) ListAlertRules(ctx context.Context, req apigen.ListAlertRules
 func (h *handlers) CreateAlertRule(ctx context.Context, req apigen.CreateAlertRuleRequestObject) (apigen.CreateAlertRuleResponseObject, error) {
 	in := req.Body
 	r := &switchyard.AlertRule{Name: in.Name, Kind: string(in.Kind), Enabled: in.Enabled == nil || *in.Enabled, ProviderID: deref(in.ProviderId),
-		ForMinutes: deref(in.ForMinutes), CooldownMinutes: deref(in.CooldownMinutes), ChannelIDs: []string{}}
+		ForMinutes: deref(in.ForMinutes), Threshold: deref(in.Threshold), WindowMinutes: deref(in.WindowMinutes),
+		CooldownMinutes: deref(in.CooldownMinutes), ChannelIDs: []string{}}
 	if in.ChannelIds != nil {
 		r.ChannelIDs = append(r.ChannelIDs, *in.ChannelIds...)
 	}
@@ -234,6 +241,12 @@ func (h *handlers) UpdateAlertRule(ctx context.Context, req apigen.UpdateAlertRu
 		}
 		if in.CooldownMinutes != nil {
 			r.CooldownMinutes = *in.CooldownMinutes
+		}
+		if in.Threshold != nil {
+			r.Threshold = *in.Threshold
+		}
+		if in.WindowMinutes != nil {
+			r.WindowMinutes = *in.WindowMinutes
 		}
 		if in.ChannelIds != nil {
 			r.ChannelIDs = append([]string{}, *in.ChannelIds...)

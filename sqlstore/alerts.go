@@ -158,11 +158,11 @@ func (s *store) DeleteAlertChannel(ctx context.Context, id string, version int64
 	return s.deleteVersioned(ctx, "alert_channels", "alert channel", id, version)
 }
 
-const alertRuleCols = `id, name, kind, enabled, builtin, provider_id, for_minutes, cooldown_minutes, channel_ids, version, created_at, updated_at`
+const alertRuleCols = `id, name, kind, enabled, builtin, provider_id, for_minutes, threshold, window_minutes, cooldown_minutes, channel_ids, version, created_at, updated_at`
 
 func scanAlertRule(sc interface{ Scan(...any) error }) (*switchyard.AlertRule, error) {
 	var r switchyard.AlertRule
-	err := sc.Scan(&r.ID, &r.Name, &r.Kind, &r.Enabled, &r.Builtin, &r.ProviderID, &r.ForMinutes, &r.CooldownMinutes,
+	err := sc.Scan(&r.ID, &r.Name, &r.Kind, &r.Enabled, &r.Builtin, &r.ProviderID, &r.ForMinutes, &r.Threshold, &r.WindowMinutes, &r.CooldownMinutes,
 		jsonCol{&r.ChannelIDs}, &r.Version, dbTime{&r.CreatedAt}, dbTime{&r.UpdatedAt})
 	if r.ChannelIDs == nil {
 		r.ChannelIDs = []string{}
@@ -184,8 +184,8 @@ func (s *store) CreateAlertRule(ctx context.Context, r *switchyard.AlertRule) er
 		return err
 	}
 	now := s.nowUTC()
-	if _, err := s.exec(ctx, `INSERT INTO alert_rules (`+alertRuleCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-		r.ID, r.Name, r.Kind, r.Enabled, false, r.ProviderID, r.ForMinutes, r.CooldownMinutes, ids, s.ts(now), s.ts(now)); err != nil {
+	if _, err := s.exec(ctx, `INSERT INTO alert_rules (`+alertRuleCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+		r.ID, r.Name, r.Kind, r.Enabled, false, r.ProviderID, r.ForMinutes, r.Threshold, r.WindowMinutes, r.CooldownMinutes, ids, s.ts(now), s.ts(now)); err != nil {
 		return nameTaken(err, "alert rule", r.Name)
 	}
 	r.Version, r.CreatedAt, r.UpdatedAt = 1, now, now
@@ -231,8 +231,8 @@ func (s *store) UpdateAlertRule(ctx context.Context, r *switchyard.AlertRule) er
 	return s.tx(ctx, func(t *store) error {
 		now := t.nowUTC()
 		res, err := t.exec(ctx, `UPDATE alert_rules SET name = ?, kind = ?, enabled = ?, provider_id = ?, for_minutes = ?,
-			cooldown_minutes = ?, channel_ids = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
-			r.Name, r.Kind, r.Enabled, r.ProviderID, r.ForMinutes, r.CooldownMinutes, ids, t.ts(now), r.ID, r.Version)
+			threshold = ?, window_minutes = ?, cooldown_minutes = ?, channel_ids = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
+			r.Name, r.Kind, r.Enabled, r.ProviderID, r.ForMinutes, r.Threshold, r.WindowMinutes, r.CooldownMinutes, ids, t.ts(now), r.ID, r.Version)
 		if err != nil {
 			return nameTaken(err, "alert rule", r.Name)
 		}

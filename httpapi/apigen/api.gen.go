@@ -101,6 +101,10 @@ func (e AlertDeliveryEvent) Valid() bool {
 
 // Defines values for AlertRuleKind.
 const (
+	AlertRuleKindConnectionBudget AlertRuleKind = "connection_budget"
+	AlertRuleKindErrorRate        AlertRuleKind = "error_rate"
+	AlertRuleKindLatencyP95       AlertRuleKind = "latency_p95"
+	AlertRuleKindMonthlySpend     AlertRuleKind = "monthly_spend"
 	AlertRuleKindProviderDegraded AlertRuleKind = "provider_degraded"
 	AlertRuleKindProviderDown     AlertRuleKind = "provider_down"
 )
@@ -108,6 +112,14 @@ const (
 // Valid indicates whether the value is a known member of the AlertRuleKind enum.
 func (e AlertRuleKind) Valid() bool {
 	switch e {
+	case AlertRuleKindConnectionBudget:
+		return true
+	case AlertRuleKindErrorRate:
+		return true
+	case AlertRuleKindLatencyP95:
+		return true
+	case AlertRuleKindMonthlySpend:
+		return true
 	case AlertRuleKindProviderDegraded:
 		return true
 	case AlertRuleKindProviderDown:
@@ -119,6 +131,10 @@ func (e AlertRuleKind) Valid() bool {
 
 // Defines values for AlertRuleCreateKind.
 const (
+	AlertRuleCreateKindConnectionBudget AlertRuleCreateKind = "connection_budget"
+	AlertRuleCreateKindErrorRate        AlertRuleCreateKind = "error_rate"
+	AlertRuleCreateKindLatencyP95       AlertRuleCreateKind = "latency_p95"
+	AlertRuleCreateKindMonthlySpend     AlertRuleCreateKind = "monthly_spend"
 	AlertRuleCreateKindProviderDegraded AlertRuleCreateKind = "provider_degraded"
 	AlertRuleCreateKindProviderDown     AlertRuleCreateKind = "provider_down"
 )
@@ -126,6 +142,14 @@ const (
 // Valid indicates whether the value is a known member of the AlertRuleCreateKind enum.
 func (e AlertRuleCreateKind) Valid() bool {
 	switch e {
+	case AlertRuleCreateKindConnectionBudget:
+		return true
+	case AlertRuleCreateKindErrorRate:
+		return true
+	case AlertRuleCreateKindLatencyP95:
+		return true
+	case AlertRuleCreateKindMonthlySpend:
+		return true
 	case AlertRuleCreateKindProviderDegraded:
 		return true
 	case AlertRuleCreateKindProviderDown:
@@ -137,6 +161,10 @@ func (e AlertRuleCreateKind) Valid() bool {
 
 // Defines values for AlertRulePatchKind.
 const (
+	AlertRulePatchKindConnectionBudget AlertRulePatchKind = "connection_budget"
+	AlertRulePatchKindErrorRate        AlertRulePatchKind = "error_rate"
+	AlertRulePatchKindLatencyP95       AlertRulePatchKind = "latency_p95"
+	AlertRulePatchKindMonthlySpend     AlertRulePatchKind = "monthly_spend"
 	AlertRulePatchKindProviderDegraded AlertRulePatchKind = "provider_degraded"
 	AlertRulePatchKindProviderDown     AlertRulePatchKind = "provider_down"
 )
@@ -144,6 +172,14 @@ const (
 // Valid indicates whether the value is a known member of the AlertRulePatchKind enum.
 func (e AlertRulePatchKind) Valid() bool {
 	switch e {
+	case AlertRulePatchKindConnectionBudget:
+		return true
+	case AlertRulePatchKindErrorRate:
+		return true
+	case AlertRulePatchKindLatencyP95:
+		return true
+	case AlertRulePatchKindMonthlySpend:
+		return true
 	case AlertRulePatchKindProviderDegraded:
 		return true
 	case AlertRulePatchKindProviderDown:
@@ -1212,9 +1248,15 @@ type AlertRule struct {
 	Name            string        `json:"name"`
 
 	// ProviderId Only this provider; absent for every provider.
-	ProviderId *string   `json:"provider_id,omitempty"`
-	UpdatedAt  time.Time `json:"updated_at"`
-	Version    int64     `json:"version"`
+	ProviderId *string `json:"provider_id,omitempty"`
+
+	// Threshold error_rate and connection_budget: a fraction (0.1 = 10 %); latency_p95: milliseconds; monthly_spend: US dollars.
+	Threshold *float64  `json:"threshold,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
+
+	// WindowMinutes error_rate and latency_p95: the window (absent: 15).
+	WindowMinutes *int `json:"window_minutes,omitempty"`
 }
 
 // AlertRuleKind defines model for AlertRule.Kind.
@@ -1226,11 +1268,13 @@ type AlertRuleCreate struct {
 	CooldownMinutes *int      `json:"cooldown_minutes,omitempty"`
 
 	// Enabled Default true.
-	Enabled    *bool               `json:"enabled,omitempty"`
-	ForMinutes *int                `json:"for_minutes,omitempty"`
-	Kind       AlertRuleCreateKind `json:"kind"`
-	Name       string              `json:"name"`
-	ProviderId *string             `json:"provider_id,omitempty"`
+	Enabled       *bool               `json:"enabled,omitempty"`
+	ForMinutes    *int                `json:"for_minutes,omitempty"`
+	Kind          AlertRuleCreateKind `json:"kind"`
+	Name          string              `json:"name"`
+	ProviderId    *string             `json:"provider_id,omitempty"`
+	Threshold     *float64            `json:"threshold,omitempty"`
+	WindowMinutes *int                `json:"window_minutes,omitempty"`
 }
 
 // AlertRuleCreateKind defines model for AlertRuleCreate.Kind.
@@ -1252,7 +1296,9 @@ type AlertRulePatch struct {
 	Name            *string             `json:"name,omitempty"`
 
 	// ProviderId Empty for every provider.
-	ProviderId *string `json:"provider_id,omitempty"`
+	ProviderId    *string  `json:"provider_id,omitempty"`
+	Threshold     *float64 `json:"threshold,omitempty"`
+	WindowMinutes *int     `json:"window_minutes,omitempty"`
 }
 
 // AlertRulePatchKind defines model for AlertRulePatch.Kind.

@@ -76,6 +76,17 @@ func testAlertRulesAndAlerts(t *testing.T, _ Backend, db *sqlstore.DB) {
 		t.Fatal(err)
 	}
 	wantCode(t, db.CreateAlertRule(ctx, &switchyard.AlertRule{Name: "x", Kind: "cpu"}), switchyard.EINVALID)
+	wantCode(t, db.CreateAlertRule(ctx, &switchyard.AlertRule{Name: "x", Kind: switchyard.RuleErrorRate, Threshold: 2}), switchyard.EINVALID)
+	errs := &switchyard.AlertRule{Name: "errors", Kind: switchyard.RuleErrorRate, Enabled: true, Threshold: 0.25, WindowMinutes: 30}
+	if err := db.CreateAlertRule(ctx, errs); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.GetAlertRule(ctx, errs.ID); err != nil || got.Threshold != 0.25 || got.WindowMinutes != 30 {
+		t.Fatalf("error-rate rule = %+v, %v", got, err)
+	}
+	if err := db.DeleteAlertRule(ctx, errs.ID, 1); err != nil {
+		t.Fatal(err)
+	}
 	rules, err := db.ListAlertRules(ctx, switchyard.ListOptions{})
 	if err != nil || len(rules.Items) != 2 || rules.Items[0].ID != builtin.ID || rules.Items[1].ChannelIDs[0] != "c1" {
 		t.Fatalf("rules = %+v, %v", rules, err)

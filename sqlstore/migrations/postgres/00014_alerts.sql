@@ -23,6 +23,8 @@ CREATE TABLE alert_rules (
     builtin          BOOLEAN NOT NULL DEFAULT FALSE,
     provider_id      TEXT NOT NULL DEFAULT '',
     for_minutes      INTEGER NOT NULL DEFAULT 0,
+    threshold        DOUBLE PRECISION NOT NULL DEFAULT 0,
+    window_minutes   INTEGER NOT NULL DEFAULT 0,
     cooldown_minutes INTEGER NOT NULL DEFAULT 0,
     channel_ids      JSONB NOT NULL DEFAULT '[]',
     version          BIGINT NOT NULL DEFAULT 1 CHECK (version > 0),

@@ -23,6 +23,8 @@ CREATE TABLE alert_rules (
     builtin          INTEGER NOT NULL DEFAULT 0 CHECK (builtin IN (0, 1)),
     provider_id      TEXT NOT NULL DEFAULT '',
     for_minutes      INTEGER NOT NULL DEFAULT 0,
+    threshold        REAL NOT NULL DEFAULT 0,
+    window_minutes   INTEGER NOT NULL DEFAULT 0,
     cooldown_minutes INTEGER NOT NULL DEFAULT 0,
     channel_ids      TEXT NOT NULL DEFAULT '[]',
     version          INTEGER NOT NULL DEFAULT 1 CHECK (version > 0),

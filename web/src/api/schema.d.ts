@@ -1259,7 +1259,11 @@ export interface paths {
         /**
          * Create an alert rule
          * @description Admins only. `provider_down` fires while a provider is down; `provider_degraded` fires once a
-         *     provider has been degraded (or down) for `for_minutes`. `channel_ids` empty sends to every
+         *     provider has been degraded (or down) for `for_minutes`; `error_rate` and `latency_p95` fire
+         *     when a provider's gateway error rate (a fraction) or p95 latency (ms) over the last
+         *     `window_minutes` reaches `threshold`; `connection_budget` when a connection has spent
+         *     `threshold` (a fraction) of its monthly budget; `monthly_spend` when this month's spend
+         *     reaches `threshold` US dollars. `channel_ids` empty sends to every
          *     enabled channel. After an alert resolves, the same rule and provider stay quiet for
          *     `cooldown_minutes`.
          */
@@ -1507,13 +1511,20 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            kind: "provider_down" | "provider_degraded";
+            kind: "provider_down" | "provider_degraded" | "error_rate" | "latency_p95" | "connection_budget" | "monthly_spend";
             enabled: boolean;
             /** @description The rule present out of the box; it cannot be deleted. */
             builtin: boolean;
             /** @description Only this provider; absent for every provider. */
             provider_id?: string;
             for_minutes?: number;
+            /**
+             * Format: double
+             * @description error_rate and connection_budget: a fraction (0.1 = 10 %); latency_p95: milliseconds; monthly_spend: US dollars.
+             */
+            threshold?: number;
+            /** @description error_rate and latency_p95: the window (absent: 15). */
+            window_minutes?: number;
             cooldown_minutes: number;
             /** @description Empty: every enabled channel. */
             channel_ids: string[];
@@ -1527,22 +1538,28 @@ export interface components {
         AlertRuleCreate: {
             name: string;
             /** @enum {string} */
-            kind: "provider_down" | "provider_degraded";
+            kind: "provider_down" | "provider_degraded" | "error_rate" | "latency_p95" | "connection_budget" | "monthly_spend";
             /** @description Default true. */
             enabled?: boolean;
             provider_id?: string;
             for_minutes?: number;
+            /** Format: double */
+            threshold?: number;
+            window_minutes?: number;
             cooldown_minutes?: number;
             channel_ids?: string[];
         };
         AlertRulePatch: {
             name?: string;
             /** @enum {string} */
-            kind?: "provider_down" | "provider_degraded";
+            kind?: "provider_down" | "provider_degraded" | "error_rate" | "latency_p95" | "connection_budget" | "monthly_spend";
             enabled?: boolean;
             /** @description Empty for every provider. */
             provider_id?: string;
             for_minutes?: number;
+            /** Format: double */
+            threshold?: number;
+            window_minutes?: number;
             cooldown_minutes?: number;
             channel_ids?: string[];
         };
