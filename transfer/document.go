@@ -1,6 +1,7 @@
 // Package transfer moves configuration between installations: Export
 // writes providers (with their credentials, headers and models), custom
-// templates and connections' settings as one versioned document, and
+// templates, connections' settings and alert channels and rules as one
+// versioned document, and
 // Import reads one back, validating all of it first, planning each item
 // (create, update, unchanged, conflict) and applying the plan in one
 // transaction.
@@ -47,6 +48,10 @@ type Document struct {
 	Templates   []Template   `json:"templates"`
 	Providers   []Provider   `json:"providers"`
 	Connections []Connection `json:"connections"`
+	// AlertChannels and AlertRules are the alerting configuration; absent
+	// in documents written before alerts existed.
+	AlertChannels []AlertChannel `json:"alert_channels,omitempty"`
+	AlertRules    []AlertRule    `json:"alert_rules,omitempty"`
 }
 
 // Template is a custom provider template.

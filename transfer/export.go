@@ -16,6 +16,7 @@ type Store interface {
 	switchyard.ModelStore
 	switchyard.TemplateStore
 	switchyard.ConnectionStore
+	switchyard.AlertStore
 	GetUser(ctx context.Context, id string) (*switchyard.User, error)
 	GetUserByUsername(ctx context.Context, username string) (*switchyard.User, error)
 }
@@ -125,6 +126,9 @@ func Export(ctx context.Context, s Store, opts ExportOptions) (*Document, error)
 			}
 		}
 		d.Connections = append(d.Connections, out)
+	}
+	if err := exportAlerts(ctx, s, d, set, opts.Passphrase != ""); err != nil {
+		return nil, err
 	}
 	if opts.Passphrase != "" {
 		sealed, err := seal(set, opts.Passphrase)

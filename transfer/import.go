@@ -65,7 +65,7 @@ type Plan struct {
 
 // PlanItem is one item of the document and what happens to it.
 type PlanItem struct {
-	Kind string `json:"kind"` // template, provider, model or connection
+	Kind string `json:"kind"` // template, provider, model, connection, alert_channel or alert_rule
 	// Key names the item: a slug, "provider/upstream_id" or "owner/name".
 	Key  string `json:"key"`
 	Path string `json:"path"`
@@ -216,6 +216,9 @@ func validate(ctx context.Context, s Store, d *Document, set *secretSet) error {
 		}
 		pr.Merge(path, dc.Validate())
 	}
+	if err := validateAlerts(ctx, s, d, slugs, &pr, dup); err != nil {
+		return err
+	}
 	return pr.Err("import document")
 }
 
@@ -224,8 +227,10 @@ type importer struct {
 	opts ImportOptions
 	set  *secretSet
 	plan *Plan
-	// providers maps a document slug to the provider id it lands on.
+	// providers maps a document slug to the provider id it lands on;
+	// channels an alert channel's name to its id.
 	providers map[string]string
+	channels  map[string]string
 }
 
 func (im *importer) run(ctx context.Context, d *Document) error {
@@ -242,6 +247,17 @@ func (im *importer) run(ctx context.Context, d *Document) error {
 	}
 	for i, c := range d.Connections {
 		if err := im.connection(ctx, "connections["+strconv.Itoa(i)+"]", c); err != nil {
+			return err
+		}
+	}
+	im.channels = map[string]string{}
+	for i, c := range d.AlertChannels {
+		if err := im.alertChannel(ctx, "alert_channels["+strconv.Itoa(i)+"]", c); err != nil {
+			return err
+		}
+	}
+	for i, r := range d.AlertRules {
+		if err := im.alertRule(ctx, "alert_rules["+strconv.Itoa(i)+"]", r); err != nil {
 			return err
 		}
 	}

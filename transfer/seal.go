@@ -23,6 +23,8 @@ type secretSet struct {
 	Providers map[string]providerSecrets `json:"providers,omitempty"`
 	// Connections by "owner/name": the connection's own credential.
 	Connections map[string]map[string]string `json:"connections,omitempty"`
+	// AlertChannels by name, then secret field.
+	AlertChannels map[string]map[string]string `json:"alert_channels,omitempty"`
 }
 
 type providerSecrets struct {

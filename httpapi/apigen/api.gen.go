@@ -554,15 +554,21 @@ func (e ImportPlanItemAction) Valid() bool {
 
 // Defines values for ImportPlanItemKind.
 const (
-	ImportPlanItemKindConnection ImportPlanItemKind = "connection"
-	ImportPlanItemKindModel      ImportPlanItemKind = "model"
-	ImportPlanItemKindProvider   ImportPlanItemKind = "provider"
-	ImportPlanItemKindTemplate   ImportPlanItemKind = "template"
+	ImportPlanItemKindAlertChannel ImportPlanItemKind = "alert_channel"
+	ImportPlanItemKindAlertRule    ImportPlanItemKind = "alert_rule"
+	ImportPlanItemKindConnection   ImportPlanItemKind = "connection"
+	ImportPlanItemKindModel        ImportPlanItemKind = "model"
+	ImportPlanItemKindProvider     ImportPlanItemKind = "provider"
+	ImportPlanItemKindTemplate     ImportPlanItemKind = "template"
 )
 
 // Valid indicates whether the value is a known member of the ImportPlanItemKind enum.
 func (e ImportPlanItemKind) Valid() bool {
 	switch e {
+	case ImportPlanItemKindAlertChannel:
+		return true
+	case ImportPlanItemKindAlertRule:
+		return true
 	case ImportPlanItemKindConnection:
 		return true
 	case ImportPlanItemKindModel:
@@ -1700,10 +1706,12 @@ type DiscoveredModel struct {
 // ExportDocument A configuration document. Its full shape is published as a JSON Schema
 // (`transfer/schema.json`, also `switchyard export --schema`); here only its envelope.
 type ExportDocument struct {
-	Connections *[]map[string]interface{} `json:"connections,omitempty"`
-	ExportedAt  *time.Time                `json:"exported_at,omitempty"`
-	Format      ExportDocumentFormat      `json:"format"`
-	Providers   *[]map[string]interface{} `json:"providers,omitempty"`
+	AlertChannels *[]map[string]interface{} `json:"alert_channels,omitempty"`
+	AlertRules    *[]map[string]interface{} `json:"alert_rules,omitempty"`
+	Connections   *[]map[string]interface{} `json:"connections,omitempty"`
+	ExportedAt    *time.Time                `json:"exported_at,omitempty"`
+	Format        ExportDocumentFormat      `json:"format"`
+	Providers     *[]map[string]interface{} `json:"providers,omitempty"`
 
 	// Sealed The secrets, age-encrypted with the export passphrase (ASCII armour).
 	Sealed               *string                   `json:"sealed,omitempty"`
@@ -3247,6 +3255,22 @@ func (a *ExportDocument) UnmarshalJSON(b []byte) error {
 		return err
 	}
 
+	if raw, found := object["alert_channels"]; found {
+		err = json.Unmarshal(raw, &a.AlertChannels)
+		if err != nil {
+			return fmt.Errorf("error reading 'alert_channels': %w", err)
+		}
+		delete(object, "alert_channels")
+	}
+
+	if raw, found := object["alert_rules"]; found {
+		err = json.Unmarshal(raw, &a.AlertRules)
+		if err != nil {
+			return fmt.Errorf("error reading 'alert_rules': %w", err)
+		}
+		delete(object, "alert_rules")
+	}
+
 	if raw, found := object["connections"]; found {
 		err = json.Unmarshal(raw, &a.Connections)
 		if err != nil {
@@ -3329,6 +3353,20 @@ func (a *ExportDocument) UnmarshalJSON(b []byte) error {
 func (a ExportDocument) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
+
+	if a.AlertChannels != nil {
+		object["alert_channels"], err = json.Marshal(a.AlertChannels)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'alert_channels': %w", err)
+		}
+	}
+
+	if a.AlertRules != nil {
+		object["alert_rules"], err = json.Marshal(a.AlertRules)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'alert_rules': %w", err)
+		}
+	}
 
 	if a.Connections != nil {
 		object["connections"], err = json.Marshal(a.Connections)

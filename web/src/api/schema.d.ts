@@ -2259,6 +2259,12 @@ export interface components {
             connections?: {
                 [key: string]: unknown;
             }[];
+            alert_channels?: {
+                [key: string]: unknown;
+            }[];
+            alert_rules?: {
+                [key: string]: unknown;
+            }[];
         } & {
             [key: string]: unknown;
         };
@@ -2279,7 +2285,7 @@ export interface components {
         };
         ImportPlanItem: {
             /** @enum {string} */
-            kind: "template" | "provider" | "model" | "connection";
+            kind: "template" | "provider" | "model" | "connection" | "alert_channel" | "alert_rule";
             /** @description A slug, provider/upstream_id or owner/name. */
             key: string;
             /** @description Where the item is in the document. */
