@@ -50,6 +50,9 @@ type ReaderConfig struct {
 	Now func() time.Time
 	// Advice tunes the recommendations (zero fields: defaults).
 	Advice Advice
+	// Health holds the health-check rollups (nil: Health answers
+	// EUNAVAILABLE).
+	Health switchyard.HealthRollupStore
 }
 
 // Reader answers questions from the rollups: usage reports and
@@ -60,6 +63,7 @@ type Reader struct {
 	retention Retention
 	now       func() time.Time
 	advice    Advice
+	health    switchyard.HealthRollupStore
 }
 
 // NewReader returns a Reader.
@@ -73,7 +77,7 @@ func NewReader(cfg ReaderConfig) *Reader {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Reader{store: cfg.Store, inventory: cfg.Inventory, retention: cfg.Retention, now: cfg.Now, advice: cfg.Advice.withDefaults()}
+	return &Reader{store: cfg.Store, inventory: cfg.Inventory, retention: cfg.Retention, now: cfg.Now, advice: cfg.Advice.withDefaults(), health: cfg.Health}
 }
 
 // Normalize fills in q's defaults (To: now; From: To minus a day; the

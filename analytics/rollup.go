@@ -82,6 +82,9 @@ type RollerConfig struct {
 	// a run looks at it for late arrival, so that a batch still being
 	// committed is not passed over (default 30 s).
 	Settle time.Duration
+	// Health, when set, holds the health checks and their rollups, which
+	// each run builds and prunes too (by the same retention).
+	Health switchyard.HealthRollupStore
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -108,6 +111,7 @@ type Roller struct {
 	settle    time.Duration
 	now       func() time.Time
 	log       *slog.Logger
+	health    *healthRoller
 }
 
 // NewRoller returns a Roller; start it with Run.
@@ -139,8 +143,12 @@ func NewRoller(cfg RollerConfig) (*Roller, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Roller{store: cfg.Store, retention: cfg.Retention, every: cfg.Every, lag: cfg.Lag,
-		overlap: cfg.Overlap, settle: cfg.Settle, now: cfg.Now, log: cfg.Logger}, nil
+	r := &Roller{store: cfg.Store, retention: cfg.Retention, every: cfg.Every, lag: cfg.Lag,
+		overlap: cfg.Overlap, settle: cfg.Settle, now: cfg.Now, log: cfg.Logger}
+	if cfg.Health != nil {
+		r.health = &healthRoller{store: cfg.Health}
+	}
+	return r, nil
 }
 
 // Run builds rollups and prunes every Every until ctx ends.
@@ -290,6 +298,13 @@ func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 		n, err := r.store.PruneRollups(ctx, res, now.Add(-r.retention.Of(res)))
 		if err != nil {
 			return out, err
+		}
+		out.PrunedRollups += n
+	}
+	if r.health != nil {
+		n, err := r.health.run(ctx, r, now)
+		if err != nil {
+			return out, fmt.Errorf("health rollups: %w", err)
 		}
 		out.PrunedRollups += n
 	}

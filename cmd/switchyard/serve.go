@@ -110,11 +110,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	// Usage history: rollups built in the background, reports and
 	// recommendations answered from them.
 	retention := analytics.Retention{Raw: cfg.RetentionRaw, Minute: cfg.RetentionMinute, Hour: cfg.RetentionHour, Day: cfg.RetentionDay}
-	roller, err := analytics.NewRoller(analytics.RollerConfig{Store: db, Retention: retention, Logger: log})
+	roller, err := analytics.NewRoller(analytics.RollerConfig{Store: db, Health: db, Retention: retention, Logger: log})
 	if err != nil {
 		return err
 	}
-	reader := analytics.NewReader(analytics.ReaderConfig{Store: db, Inventory: db, Retention: retention})
+	reader := analytics.NewReader(analytics.ReaderConfig{Store: db, Inventory: db, Health: db, Retention: retention})
 	// The health monitor checks the providers (on one replica: the one
 	// holding the PostgreSQL advisory lock) and keeps their status, which
 	// the gateway reads and feeds with every call's outcome.
