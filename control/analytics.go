@@ -11,6 +11,18 @@ import (
 type Analytics interface {
 	Usage(ctx context.Context, q switchyard.UsageQuery) (*switchyard.UsageReport, error)
 	Recommendations(ctx context.Context) ([]switchyard.Recommendation, error)
+	Health(ctx context.Context, q switchyard.HealthQuery) (*switchyard.HealthReport, error)
+}
+
+// HealthHistory answers a health-check history query (admins only).
+func (s *Service) HealthHistory(ctx context.Context, a *Actor, q switchyard.HealthQuery) (*switchyard.HealthReport, error) {
+	if err := requireAdmin(a, "read the health history"); err != nil {
+		return nil, err
+	}
+	if err := s.analyticsReady(); err != nil {
+		return nil, err
+	}
+	return s.analytics.Health(ctx, q)
 }
 
 func (s *Service) analyticsReady() error {

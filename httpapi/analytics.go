@@ -74,3 +74,31 @@ func (h *handlers) ListRecommendations(ctx context.Context, _ apigen.ListRecomme
 func subjectOut(s switchyard.Subject) apigen.Subject {
 	return apigen.Subject{Type: apigen.SubjectType(s.Type), Id: s.ID, Name: s.Name}
 }
+
+func healthStatsOut(s switchyard.HealthStats) apigen.HealthStats {
+	return apigen.HealthStats{Checks: s.Checks, Ok: s.OK, Availability: s.Availability,
+		LatencyP50Ms: s.LatencyP50, LatencyP95Ms: s.LatencyP95, LatencyP99Ms: s.LatencyP99}
+}
+
+// GetHealthHistory reports the providers' health-check history from the
+// health rollups (admins only).
+func (h *handlers) GetHealthHistory(ctx context.Context, req apigen.GetHealthHistoryRequestObject) (apigen.GetHealthHistoryResponseObject, error) {
+	p := req.Params
+	rep, err := h.ctl.HealthHistory(ctx, actorFrom(ctx), switchyard.HealthQuery{From: deref(p.From), To: deref(p.To),
+		Resolution: switchyard.Resolution(deref(p.Resolution)), ProviderID: deref(p.ProviderId)})
+	if err != nil {
+		return nil, err
+	}
+	out := apigen.GetHealthHistory200JSONResponse{From: rep.From, To: rep.To, Resolution: apigen.HealthReportResolution(rep.Resolution),
+		Series: make([]apigen.HealthSeries, len(rep.Series))}
+	for i, s := range rep.Series {
+		series := apigen.HealthSeries{ProviderId: s.ProviderID, Name: s.Name, Total: healthStatsOut(s.Total), Points: make([]apigen.HealthPoint, len(s.Points))}
+		for j, pt := range s.Points {
+			st := healthStatsOut(pt.HealthStats)
+			series.Points[j] = apigen.HealthPoint{At: pt.At, Checks: st.Checks, Ok: st.Ok, Availability: st.Availability,
+				LatencyP50Ms: st.LatencyP50Ms, LatencyP95Ms: st.LatencyP95Ms, LatencyP99Ms: st.LatencyP99Ms}
+		}
+		out.Series[i] = series
+	}
+	return out, nil
+}

@@ -175,3 +175,53 @@ func TestAnalyticsUnavailableWithoutReader(t *testing.T) {
 	want(t, e.admin("GET", "/api/v1/analytics/usage", nil), http.StatusServiceUnavailable)
 	want(t, e.admin("GET", "/api/v1/analytics/recommendations", nil), http.StatusServiceUnavailable)
 }
+
+// TestHealthHistory: admins read the health-check rollups per provider;
+// users are refused, anonymous callers too.
+func TestHealthHistory(t *testing.T) {
+	e := newEnvWith(t, storetest.SQLite(), func(c *control.Config) {
+		st := c.Store.(interface {
+			switchyard.RollupStore
+			switchyard.HealthRollupStore
+		})
+		c.Analytics = analytics.NewReader(analytics.ReaderConfig{Store: st, Inventory: c.Store, Health: st})
+	})
+	p := e.newProvider("checked", true)
+	now := time.Now().UTC()
+	for i := range 30 {
+		c := &switchyard.HealthCheck{ProviderID: p.ID, At: now.Add(-90*time.Minute + time.Duration(i)*time.Minute), OK: i%3 != 0, LatencyMS: 120}
+		if err := e.db.AddHealthCheck(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roller, err := analytics.NewRoller(analytics.RollerConfig{Store: e.db, Health: e.db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := roller.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	q := "/api/v1/analytics/health?resolution=hour&provider_id=" + p.ID + "&from=" + url.QueryEscape(now.Add(-3*time.Hour).Format(time.RFC3339))
+	var rep struct {
+		Resolution string `json:"resolution"`
+		Series     []struct {
+			ProviderID string `json:"provider_id"`
+			Name       string `json:"name"`
+			Total      struct {
+				Checks       int64   `json:"checks"`
+				Availability float64 `json:"availability"`
+				P95          float64 `json:"latency_p95_ms"`
+			} `json:"total"`
+		} `json:"series"`
+	}
+	want(t, e.admin("GET", q, nil), http.StatusOK).json(t, &rep)
+	if rep.Resolution != "hour" || len(rep.Series) != 1 || rep.Series[0].Name != "Provider checked" || rep.Series[0].Total.Checks != 30 ||
+		rep.Series[0].Total.Availability < 0.66 || rep.Series[0].Total.Availability > 0.67 || rep.Series[0].Total.P95 < 115 || rep.Series[0].Total.P95 > 125 {
+		t.Fatalf("report %+v", rep)
+	}
+	if r := want(t, e.user("GET", q, nil), http.StatusForbidden); r.problem(t).Code != "forbidden" {
+		t.Fatalf("user: %s", r.Body)
+	}
+	want(t, e.anon("GET", q, nil), http.StatusUnauthorized)
+	want(t, e.admin("GET", "/api/v1/analytics/health?resolution=week", nil), http.StatusBadRequest)
+}

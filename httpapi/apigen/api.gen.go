@@ -483,6 +483,27 @@ func (e ExportDocumentSecrets) Valid() bool {
 	}
 }
 
+// Defines values for HealthReportResolution.
+const (
+	HealthReportResolutionDay    HealthReportResolution = "day"
+	HealthReportResolutionHour   HealthReportResolution = "hour"
+	HealthReportResolutionMinute HealthReportResolution = "minute"
+)
+
+// Valid indicates whether the value is a known member of the HealthReportResolution enum.
+func (e HealthReportResolution) Valid() bool {
+	switch e {
+	case HealthReportResolutionDay:
+		return true
+	case HealthReportResolutionHour:
+		return true
+	case HealthReportResolutionMinute:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ImportPlanOnConflict.
 const (
 	ImportPlanOnConflictOverwrite ImportPlanOnConflict = "overwrite"
@@ -1029,6 +1050,27 @@ func (e ListAlertsParamsState) Valid() bool {
 	case ListAlertsParamsStateOpen:
 		return true
 	case ListAlertsParamsStateResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetHealthHistoryParamsResolution.
+const (
+	GetHealthHistoryParamsResolutionDay    GetHealthHistoryParamsResolution = "day"
+	GetHealthHistoryParamsResolutionHour   GetHealthHistoryParamsResolution = "hour"
+	GetHealthHistoryParamsResolutionMinute GetHealthHistoryParamsResolution = "minute"
+)
+
+// Valid indicates whether the value is a known member of the GetHealthHistoryParamsResolution enum.
+func (e GetHealthHistoryParamsResolution) Valid() bool {
+	switch e {
+	case GetHealthHistoryParamsResolutionDay:
+		return true
+	case GetHealthHistoryParamsResolutionHour:
+		return true
+	case GetHealthHistoryParamsResolutionMinute:
 		return true
 	default:
 		return false
@@ -1767,6 +1809,50 @@ type HealthOverview struct {
 	// Leader Whether this replica runs the health checks.
 	Leader    bool             `json:"leader"`
 	Providers []ProviderHealth `json:"providers"`
+}
+
+// HealthPoint defines model for HealthPoint.
+type HealthPoint struct {
+	At time.Time `json:"at"`
+
+	// Availability ok / checks.
+	Availability float64 `json:"availability"`
+	Checks       int64   `json:"checks"`
+	LatencyP50Ms float64 `json:"latency_p50_ms"`
+	LatencyP95Ms float64 `json:"latency_p95_ms"`
+	LatencyP99Ms float64 `json:"latency_p99_ms"`
+	Ok           int64   `json:"ok"`
+}
+
+// HealthReport defines model for HealthReport.
+type HealthReport struct {
+	From       time.Time              `json:"from"`
+	Resolution HealthReportResolution `json:"resolution"`
+	Series     []HealthSeries         `json:"series"`
+	To         time.Time              `json:"to"`
+}
+
+// HealthReportResolution defines model for HealthReport.Resolution.
+type HealthReportResolution string
+
+// HealthSeries defines model for HealthSeries.
+type HealthSeries struct {
+	// Name Empty once the provider is deleted.
+	Name       string        `json:"name"`
+	Points     []HealthPoint `json:"points"`
+	ProviderId string        `json:"provider_id"`
+	Total      HealthStats   `json:"total"`
+}
+
+// HealthStats defines model for HealthStats.
+type HealthStats struct {
+	// Availability ok / checks.
+	Availability float64 `json:"availability"`
+	Checks       int64   `json:"checks"`
+	LatencyP50Ms float64 `json:"latency_p50_ms"`
+	LatencyP95Ms float64 `json:"latency_p95_ms"`
+	LatencyP99Ms float64 `json:"latency_p99_ms"`
+	Ok           int64   `json:"ok"`
 }
 
 // ImportPlan defines model for ImportPlan.
@@ -2699,6 +2785,24 @@ type UpdateAlertRuleParams struct {
 	XCSRFToken *CSRFToken `json:"X-CSRF-Token,omitempty"`
 }
 
+// GetHealthHistoryParams defines parameters for GetHealthHistory.
+type GetHealthHistoryParams struct {
+	// From Start of the range (RFC 3339; default: a day before to).
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To End of the range, exclusive (RFC 3339; default: now).
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// Resolution minute, hour or day. Default: chosen from the range.
+	Resolution *GetHealthHistoryParamsResolution `form:"resolution,omitempty" json:"resolution,omitempty"`
+
+	// ProviderId Only this provider.
+	ProviderId *string `form:"provider_id,omitempty" json:"provider_id,omitempty"`
+}
+
+// GetHealthHistoryParamsResolution defines parameters for GetHealthHistory.
+type GetHealthHistoryParamsResolution string
+
 // GetUsageParams defines parameters for GetUsage.
 type GetUsageParams struct {
 	// From Start of the range (RFC 3339; default: a day before to).
@@ -3467,6 +3571,9 @@ type ServerInterface interface {
 	// UpdateAlertRule Update an alert rule
 	// (PATCH /alerts/rules/{id})
 	UpdateAlertRule(w http.ResponseWriter, r *http.Request, id ID, params UpdateAlertRuleParams)
+	// GetHealthHistory Health-check history over time
+	// (GET /analytics/health)
+	GetHealthHistory(w http.ResponseWriter, r *http.Request, params GetHealthHistoryParams)
 	// ListRecommendations Advice drawn from measured usage
 	// (GET /analytics/recommendations)
 	ListRecommendations(w http.ResponseWriter, r *http.Request)
@@ -3740,6 +3847,12 @@ func (_ Unimplemented) GetAlertRule(w http.ResponseWriter, r *http.Request, id I
 // UpdateAlertRule Update an alert rule
 // (PATCH /alerts/rules/{id})
 func (_ Unimplemented) UpdateAlertRule(w http.ResponseWriter, r *http.Request, id ID, params UpdateAlertRuleParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetHealthHistory Health-check history over time
+// (GET /analytics/health)
+func (_ Unimplemented) GetHealthHistory(w http.ResponseWriter, r *http.Request, params GetHealthHistoryParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -4763,6 +4876,78 @@ func (siw *ServerInterfaceWrapper) UpdateAlertRule(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.UpdateAlertRule(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetHealthHistory operation middleware
+func (siw *ServerInterfaceWrapper) GetHealthHistory(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetHealthHistoryParams
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "resolution" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "resolution", r.URL.Query(), &params.Resolution, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "resolution"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "resolution", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "provider_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "provider_id", r.URL.Query(), &params.ProviderId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "provider_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "provider_id", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHealthHistory(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -8338,6 +8523,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Get(options.BaseURL+"/analytics/usage", wrapper.GetUsage)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/analytics/health", wrapper.GetHealthHistory)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/analytics/recommendations", wrapper.ListRecommendations)
 	})
 
@@ -8871,6 +9059,45 @@ type UpdateAlertRuledefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateAlertRuledefaultApplicationProblemPlusJSONResponse) VisitUpdateAlertRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealthHistoryRequestObject struct {
+	Params GetHealthHistoryParams
+}
+
+type GetHealthHistoryResponseObject interface {
+	VisitGetHealthHistoryResponse(w http.ResponseWriter) error
+}
+
+type GetHealthHistory200JSONResponse HealthReport
+
+func (response GetHealthHistory200JSONResponse) VisitGetHealthHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealthHistorydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetHealthHistorydefaultApplicationProblemPlusJSONResponse) VisitGetHealthHistoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -11870,6 +12097,9 @@ type StrictServerInterface interface {
 	// UpdateAlertRule Update an alert rule
 	// (PATCH /alerts/rules/{id})
 	UpdateAlertRule(ctx context.Context, request UpdateAlertRuleRequestObject) (UpdateAlertRuleResponseObject, error)
+	// GetHealthHistory Health-check history over time
+	// (GET /analytics/health)
+	GetHealthHistory(ctx context.Context, request GetHealthHistoryRequestObject) (GetHealthHistoryResponseObject, error)
 	// ListRecommendations Advice drawn from measured usage
 	// (GET /analytics/recommendations)
 	ListRecommendations(ctx context.Context, request ListRecommendationsRequestObject) (ListRecommendationsResponseObject, error)
@@ -12447,6 +12677,32 @@ func (sh *strictHandler) UpdateAlertRule(w http.ResponseWriter, r *http.Request,
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(UpdateAlertRuleResponseObject); ok {
 		if err := validResponse.VisitUpdateAlertRuleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHealthHistory operation middleware
+func (sh *strictHandler) GetHealthHistory(w http.ResponseWriter, r *http.Request, params GetHealthHistoryParams) {
+	var request GetHealthHistoryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHealthHistory(ctx, request.(GetHealthHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHealthHistory")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHealthHistoryResponseObject); ok {
+		if err := validResponse.VisitGetHealthHistoryResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -1374,6 +1374,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/analytics/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Health-check history over time
+         * @description Admins only. Each provider's health checks over `[from, to)`, rolled up per minute, hour
+         *     or day: how many checks ran, the share that succeeded (`availability`), and check latency
+         *     percentiles over the successful ones. Resolution, range and retention work as for
+         *     `/analytics/usage` (minute rollups are kept `SWITCHYARD_RETENTION_MINUTE`, hours and days
+         *     longer). Only buckets with checks have a point.
+         */
+        get: operations["getHealthHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/analytics/recommendations": {
         parameters: {
             query?: never;
@@ -1600,6 +1624,43 @@ export interface components {
         AlertList: {
             items: components["schemas"]["Alert"][];
             next_cursor: string | null;
+        };
+        HealthStats: {
+            /** Format: int64 */
+            checks: number;
+            /** Format: int64 */
+            ok: number;
+            /**
+             * Format: double
+             * @description ok / checks.
+             */
+            availability: number;
+            /** Format: double */
+            latency_p50_ms: number;
+            /** Format: double */
+            latency_p95_ms: number;
+            /** Format: double */
+            latency_p99_ms: number;
+        };
+        HealthPoint: components["schemas"]["HealthStats"] & {
+            /** Format: date-time */
+            at: string;
+        };
+        HealthSeries: {
+            provider_id: string;
+            /** @description Empty once the provider is deleted. */
+            name: string;
+            total: components["schemas"]["HealthStats"];
+            points: components["schemas"]["HealthPoint"][];
+        };
+        HealthReport: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @enum {string} */
+            resolution: "minute" | "hour" | "day";
+            series: components["schemas"]["HealthSeries"][];
         };
         /** @description Secret fields of an auth method; a value replaces, null clears, an absent field is kept. */
         SecretInput: {
@@ -6721,6 +6782,68 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getHealthHistory: {
+        parameters: {
+            query?: {
+                /** @description Start of the range (RFC 3339; default: a day before to). */
+                from?: string;
+                /** @description End of the range, exclusive (RFC 3339; default: now). */
+                to?: string;
+                /** @description minute, hour or day. Default: chosen from the range. */
+                resolution?: "minute" | "hour" | "day";
+                /** @description Only this provider. */
+                provider_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One series per provider. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-25T00:00:00Z",
+                     *       "to": "2026-11-26T00:00:00Z",
+                     *       "resolution": "hour",
+                     *       "series": [
+                     *         {
+                     *           "provider_id": "0193a1b2-0000-7000-8000-0000000000a1",
+                     *           "name": "OpenAI production",
+                     *           "total": {
+                     *             "checks": 1440,
+                     *             "ok": 1431,
+                     *             "availability": 0.99375,
+                     *             "latency_p50_ms": 212.4,
+                     *             "latency_p95_ms": 480.1,
+                     *             "latency_p99_ms": 901.7
+                     *           },
+                     *           "points": [
+                     *             {
+                     *               "at": "2026-11-25T09:00:00Z",
+                     *               "checks": 60,
+                     *               "ok": 60,
+                     *               "availability": 1,
+                     *               "latency_p50_ms": 205.3,
+                     *               "latency_p95_ms": 410.9,
+                     *               "latency_p99_ms": 520.2
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HealthReport"];
                 };
             };
             default: components["responses"]["Problem"];
