@@ -297,4 +297,7 @@ type AlertStore interface {
 	// ListAlerts lists alerts newest first, each with its deliveries.
 	ListAlerts(ctx context.Context, f AlertFilter) (Page[*Alert], error)
 	AddAlertDelivery(ctx context.Context, d *AlertDelivery) error
+	// PruneAlerts deletes alerts resolved before t (with their deliveries)
+	// and test deliveries made before t, and returns how many rows went.
+	PruneAlerts(ctx context.Context, before time.Time) (int64, error)
 }

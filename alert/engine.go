@@ -32,6 +32,7 @@ type Store interface {
 	ResolveAlert(ctx context.Context, id string, at time.Time) error
 	ListAlerts(ctx context.Context, f switchyard.AlertFilter) (switchyard.Page[*switchyard.Alert], error)
 	AddAlertDelivery(ctx context.Context, d *switchyard.AlertDelivery) error
+	PruneAlerts(ctx context.Context, before time.Time) (int64, error)
 	ListProviders(ctx context.Context, f switchyard.ProviderFilter) (switchyard.Page[*switchyard.Provider], error)
 	ListStatusChanges(ctx context.Context, providerID string, opts switchyard.ListOptions) (switchyard.Page[*switchyard.StatusChange], error)
 	ListConnections(ctx context.Context, f switchyard.ConnectionFilter) (switchyard.Page[*switchyard.Connection], error)
@@ -63,6 +64,9 @@ type Config struct {
 	MaxBackoff time.Duration
 	// Timeout bounds one attempt (default 10 s).
 	Timeout time.Duration
+	// Retention is how long resolved alerts and their deliveries are kept
+	// (default 90 days); the leader prunes older ones hourly.
+	Retention time.Duration
 	// SMTP tunes email delivery (tests trust their own certificate).
 	SMTP SMTPOptions
 	// Name is how messages name the sender (default "Switchyard").
@@ -79,6 +83,8 @@ type Engine struct {
 	wg   sync.WaitGroup
 	// mu serialises evaluations (Run's ticks and explicit calls).
 	mu sync.Mutex
+	// lastPrune is owned by Run's goroutine.
+	lastPrune time.Time
 }
 
 // New returns an engine; Run starts it.
@@ -110,6 +116,9 @@ func New(cfg Config) *Engine {
 	if cfg.Name == "" {
 		cfg.Name = "Switchyard"
 	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 90 * 24 * time.Hour
+	}
 	if cfg.Policy == nil {
 		cfg.Policy, _ = netguard.NewPolicy(nil)
 	}
@@ -133,6 +142,14 @@ func (e *Engine) Run(ctx context.Context) {
 		}
 		if err := e.Evaluate(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("alerts: evaluating the rules failed", "error", err)
+		}
+		if now := e.cfg.Now(); now.Sub(e.lastPrune) >= time.Hour {
+			e.lastPrune = now
+			if n, err := e.cfg.Store.PruneAlerts(ctx, now.Add(-e.cfg.Retention)); err != nil && ctx.Err() == nil {
+				e.log.Warn("alerts: pruning old alerts failed", "error", err)
+			} else if n > 0 {
+				e.log.Info("alerts: pruned old alerts and deliveries", "rows", n)
+			}
 		}
 	}
 }

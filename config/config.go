@@ -49,6 +49,7 @@ type Config struct {
 	HealthRetention   time.Duration // how long checks and status changes are kept
 	AlertInterval     time.Duration // how often alert rules are evaluated
 	AlertAttempts     int           // tries of one alert delivery
+	AlertRetention    time.Duration // how long resolved alerts are kept
 }
 
 // Error lists every bad setting found by Load.

@@ -58,7 +58,7 @@ func TestDefaults(t *testing.T) {
 		RetentionMinute: 2 * 24 * time.Hour,
 		RetentionHour:   90 * 24 * time.Hour,
 		RetentionDay:    730 * 24 * time.Hour,
-		HealthChecks:    true, HealthConcurrency: 4, HealthTimeout: 10 * time.Second, HealthRetention: 168 * time.Hour, AlertInterval: 10 * time.Second, AlertAttempts: 5,
+		HealthChecks:    true, HealthConcurrency: 4, HealthTimeout: 10 * time.Second, HealthRetention: 168 * time.Hour, AlertInterval: 10 * time.Second, AlertAttempts: 5, AlertRetention: 90 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -121,7 +121,7 @@ func TestEnvironment(t *testing.T) {
 		RetentionMinute:   2 * 24 * time.Hour,
 		RetentionHour:     90 * 24 * time.Hour,
 		RetentionDay:      730 * 24 * time.Hour,
-		HealthConcurrency: 8, HealthTimeout: 30 * time.Second, HealthRetention: 720 * time.Hour, AlertInterval: 10 * time.Second, AlertAttempts: 5,
+		HealthConcurrency: 8, HealthTimeout: 30 * time.Second, HealthRetention: 720 * time.Hour, AlertInterval: 10 * time.Second, AlertAttempts: 5, AlertRetention: 90 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("from environment:\n got %s\nwant %s", c, &want)

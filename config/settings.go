@@ -384,6 +384,8 @@ func settings() []Setting {
 			},
 			get: func(c *Config) string { return strconv.Itoa(c.AlertAttempts) },
 		},
+		retention("AlertRetention", "SWITCHYARD_ALERT_RETENTION", "alert-retention", "90d", 24*time.Hour,
+			"How long resolved alerts and their delivery attempts are kept; older ones are deleted hourly", func(c *Config) *time.Duration { return &c.AlertRetention }),
 		retention("HealthRetention", "SWITCHYARD_HEALTH_RETENTION", "health-retention", "7d", time.Hour,
 			"How long health check results and provider status changes are kept; older ones are deleted hourly", func(c *Config) *time.Duration { return &c.HealthRetention }),
 	}

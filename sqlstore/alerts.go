@@ -370,3 +370,28 @@ func (s *store) AddAlertDelivery(ctx context.Context, d *switchyard.AlertDeliver
 	}
 	return nil
 }
+
+// PruneAlerts deletes alerts resolved before t with their deliveries, and
+// test deliveries made before t.
+func (s *store) PruneAlerts(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.tx(ctx, func(t *store) error {
+		for _, q := range []string{
+			`DELETE FROM alert_deliveries WHERE alert_id IN (SELECT id FROM alerts WHERE state = 'resolved' AND resolved_at < ?)`,
+			`DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < ?`,
+			`DELETE FROM alert_deliveries WHERE alert_id IS NULL AND at < ?`,
+		} {
+			res, err := t.exec(ctx, q, t.ts(before))
+			if err != nil {
+				return fmt.Errorf("prune alerts: %w", err)
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += k
+		}
+		return nil
+	})
+	return n, err
+}

@@ -133,7 +133,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	// Alerts are evaluated and sent by the replica that leads the health
 	// checks, so several replicas send one message.
 	alerts := alert.New(alert.Config{Store: db, Usage: reader, Policy: policy, Leader: monitor.Leader, Logger: log,
-		Every: cfg.AlertInterval, Attempts: cfg.AlertAttempts})
+		Every: cfg.AlertInterval, Attempts: cfg.AlertAttempts, Retention: cfg.AlertRetention})
 	ctl, err := control.New(control.Config{Store: reg.Track(db), Catalog: cat, Logger: log, Tester: tester, Registry: reg,
 		Backups: backups, Analytics: reader, Health: monitor, Alerter: alerts, Background: bg, Adapters: func(p *switchyard.Provider, cred switchyard.Credential) (provider.Adapter, error) {
 			return adapters.New(p, cred, nil)

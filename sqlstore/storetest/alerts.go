@@ -108,7 +108,7 @@ func testAlertRulesAndAlerts(t *testing.T, _ Backend, db *sqlstore.DB) {
 			t.Fatal(err)
 		}
 	}
-	if err := db.AddAlertDelivery(ctx, &switchyard.AlertDelivery{ChannelID: "c1", Event: switchyard.EventTest, Attempt: 1, OK: true}); err != nil {
+	if err := db.AddAlertDelivery(ctx, &switchyard.AlertDelivery{ChannelID: "c1", Event: switchyard.EventTest, Attempt: 1, OK: true, At: at}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.ResolveAlert(ctx, a.ID, at.Add(time.Minute)); err != nil {
@@ -127,6 +127,15 @@ func testAlertRulesAndAlerts(t *testing.T, _ Backend, db *sqlstore.DB) {
 	if got.ResolvedAt == nil || !got.ResolvedAt.Equal(at.Add(time.Minute)) || len(got.Deliveries) != 2 ||
 		got.Deliveries[0].OK || got.Deliveries[0].Error != "status 500" || !got.Deliveries[1].OK || got.Deliveries[1].Attempt != 2 {
 		t.Fatalf("resolved alert = %+v (deliveries %+v)", got, got.Deliveries)
+	}
+	// Pruning takes resolved alerts with their deliveries and old test
+	// deliveries; open alerts stay.
+	n, err := db.PruneAlerts(ctx, at.Add(2*time.Minute))
+	if err != nil || n != 4 {
+		t.Fatalf("pruned %d rows, %v; want 4 (an alert, its 2 deliveries, a test delivery)", n, err)
+	}
+	if left, err := db.ListAlerts(ctx, switchyard.AlertFilter{}); err != nil || len(left.Items) != 1 || left.Items[0].Subject != "p2" {
+		t.Fatalf("left after pruning: %+v, %v", left, err)
 	}
 	// A new alert may open once the last one resolved.
 	if err := db.OpenAlert(ctx, &switchyard.Alert{RuleID: r.ID, Subject: "p1"}); err != nil {
