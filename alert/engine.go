@@ -312,19 +312,24 @@ func targetsOf(r *switchyard.AlertRule, channels []*switchyard.AlertChannel) []*
 	return out
 }
 
+// nameOf names a provider subject; other subjects (connections, the
+// month) are named by the alert's summary.
 func nameOf(providers []*switchyard.Provider, id string) string {
 	for _, p := range providers {
 		if p.ID == id {
 			return p.Name
 		}
 	}
-	return id
+	return ""
 }
 
 // send delivers an alert event to each channel in the background.
 func (e *Engine) send(ctx context.Context, r *switchyard.AlertRule, a *switchyard.Alert, event, subjectName string, targets []*switchyard.AlertChannel) {
 	m := Message{Event: event, AlertID: a.ID, RuleID: r.ID, Rule: r.Name, Kind: r.Kind, Subject: a.Subject, SubjectName: subjectName,
 		Summary: a.Summary, State: a.State, OpenedAt: a.OpenedAt, ResolvedAt: a.ResolvedAt, At: e.cfg.Now().UTC()}
+	if a.ResolvedAt != nil {
+		m.Summary = fmt.Sprintf("Resolved after %s: %s", a.ResolvedAt.Sub(a.OpenedAt).Round(time.Second), a.Summary)
+	}
 	for _, c := range targets {
 		e.wg.Add(1)
 		go func() {

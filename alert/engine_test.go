@@ -432,3 +432,21 @@ func lead(t *testing.T, ctx context.Context, db *sqlstore.DB) (sqlstore.Lease, b
 	}
 	return l, ok
 }
+
+// TestResolvedMessageSaysHowLong: the resolved message carries the
+// alert's summary and how long it lasted.
+func TestResolvedMessageSaysHowLong(t *testing.T) {
+	e := newEnv(t, storetest.SQLite().Open(t), nil)
+	rcv := newReceiver(t, "")
+	e.webhook(t, rcv, "")
+	p := e.provider(t, "brief")
+	e.status(t, p, switchyard.StatusDown)
+	e.evaluate(t)
+	e.clk.Add(7 * time.Minute)
+	e.status(t, p, switchyard.StatusHealthy)
+	e.evaluate(t)
+	got := rcv.got()
+	if len(got) != 2 || got[1].Summary != "Resolved after 7m0s: Provider Provider brief (brief) is down" || got[1].State != switchyard.AlertResolved {
+		t.Fatalf("messages %+v", got)
+	}
+}
