@@ -242,7 +242,7 @@ func settings() []Setting {
 		},
 		{
 			Name: "OutboundAllow", Env: "SWITCHYARD_OUTBOUND_ALLOW", Flag: "outbound-allow",
-			Help: "Non-public destinations that provider calls, connectivity tests, health checks and token fetches may reach, " +
+			Help: "Non-public destinations that provider calls, connectivity tests, health checks, token fetches and alert channels may reach, " +
 				"comma-separated: CIDRs (10.0.0.0/8, fd00::/8), IP addresses, host names (vllm.internal, or *.corp.example for its subdomains), " +
 				"each optionally with a port (10.1.2.3:8000, [fd00::1]:8443, vllm.internal:8000). " +
 				"Public addresses are always allowed, on any port; loopback, private, link-local (cloud metadata) and reserved addresses only when listed here.",
