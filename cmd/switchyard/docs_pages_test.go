@@ -43,7 +43,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -52,6 +54,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -80,6 +83,8 @@ const (
 	docsAWSKeyID     = "AKIAIOSFODNN7EXAMPLE"
 	docsAWSSecret    = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 	docsBedrockRegio = "eu-central-1"
+	// docsSlackPath is the secret part of the Slack webhook URL the pages use.
+	docsSlackPath = "/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX"
 )
 
 // docsPage is a page split into the script to run and the files to write.
@@ -148,6 +153,21 @@ func TestDocsPages(t *testing.T) {
 	defer vllm.Close()
 	bedrock := httptest.NewServer(fake.NewBedrock(fake.BedrockConfig{AccessKeys: map[string]string{docsAWSKeyID: docsAWSSecret}, Region: docsBedrockRegio}))
 	defer bedrock.Close()
+	// Slack's incoming webhook: it takes JSON with a text at the page's
+	// webhook path, and counts what it got.
+	var slackPosts atomic.Int32
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Text string `json:"text"`
+		}
+		if r.Method != http.MethodPost || r.URL.Path != docsSlackPath || json.NewDecoder(r.Body).Decode(&body) != nil || body.Text == "" {
+			http.Error(w, "invalid_payload", http.StatusBadRequest)
+			return
+		}
+		slackPosts.Add(1)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer slack.Close()
 
 	pages := []struct {
 		path string
@@ -158,6 +178,7 @@ func TestDocsPages(t *testing.T) {
 		{"docs/tutorials/bedrock.md", []string{`"ok": true`, "anthropic.claude-3-5-haiku-20241022-v1:0", "You said: Say hello", "auth_forbidden"}},
 		{"docs/tutorials/vllm.md", []string{"blocked_destination", `"ok": true`, "Qwen/Qwen2.5-7B-Instruct", "You said: Say hello"}},
 		{"docs/tutorials/litellm.md", []string{"maps cleanly", "cannot map", "You said: Say hello", "rolled back"}},
+		{"docs/tutorials/slack-alerts.md", []string{`"set": true`, `"ok": true`, `"status": 200`, "Provider down"}},
 	}
 	for _, pg := range pages {
 		t.Run(filepath.Base(pg.path), func(t *testing.T) {
@@ -172,6 +193,7 @@ func TestDocsPages(t *testing.T) {
 				{"https://api.openai.com/v1", openai.URL + "/v1"},
 				{"vllm.internal:8000", strings.TrimPrefix(vllm.URL, "http://")},
 				{"https://bedrock-runtime." + docsBedrockRegio + ".amazonaws.com", bedrock.URL},
+				{"https://hooks.slack.com", slack.URL},
 				{"PASSWORD='paste the one-time password here'", `PASSWORD=$(sed -n 's/.*one-time password (it is not shown again): //p' server.log | head -n 1)`},
 			} {
 				text = strings.ReplaceAll(text, r[0], r[1])
@@ -189,7 +211,7 @@ func TestDocsPages(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			allow := strings.TrimPrefix(openai.URL, "http://") + "," + strings.TrimPrefix(bedrock.URL, "http://")
+			allow := strings.TrimPrefix(openai.URL, "http://") + "," + strings.TrimPrefix(bedrock.URL, "http://") + "," + strings.TrimPrefix(slack.URL, "http://")
 			script := "set -euo pipefail\nexport SWITCHYARD_ADDR=" + addr + " SWITCHYARD_OUTBOUND_ALLOW=" + allow + "\n" +
 				"trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT\n" + page.script
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -209,7 +231,10 @@ func TestDocsPages(t *testing.T) {
 					t.Errorf("%s: the output lacks %q:\n%s", pg.path, w, out)
 				}
 			}
-			for _, secret := range []string{docsOpenAIKey, docsAWSSecret} {
+			if pg.path == "docs/tutorials/slack-alerts.md" && slackPosts.Load() == 0 {
+				t.Errorf("%s: the Slack webhook received nothing", pg.path)
+			}
+			for _, secret := range []string{docsOpenAIKey, docsAWSSecret, docsSlackPath} {
 				if strings.Contains(string(out), secret) || strings.Contains(string(log), secret) {
 					t.Errorf("%s: a secret was echoed", pg.path)
 				}
