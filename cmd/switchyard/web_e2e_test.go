@@ -5,10 +5,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -61,7 +63,22 @@ func TestDashboardInABrowser(t *testing.T) {
 		adminPass    = "dashboard admin passphrase"
 		userPassword = "dashboard user passphrase"
 	)
-	up := httptest.NewServer(fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{upstreamKey}, Models: []string{"gpt-4o-mini", "local-llama"}}))
+	// The walk takes the upstream down and up again through /_control/down
+	// (PUT: down, DELETE: up); while down it answers every call with 503.
+	var down atomic.Bool
+	fakeUp := fake.NewOpenAI(fake.OpenAIConfig{APIKeys: []string{upstreamKey}, Models: []string{"gpt-4o-mini", "local-llama"}})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_control/down" {
+			down.Store(r.Method == http.MethodPut)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if down.Load() {
+			http.Error(w, `{"error":{"message":"down for the test"}}`, http.StatusServiceUnavailable)
+			return
+		}
+		fakeUp.ServeHTTP(w, r)
+	}))
 	defer up.Close()
 	addr, logs, _ := startServe(t, map[string]string{"SWITCHYARD_DATA_DIR": t.TempDir(), "SWITCHYARD_ADMIN_TOKEN": adminToken,
 		"SWITCHYARD_OUTBOUND_ALLOW": "127.0.0.1/32"})

@@ -129,6 +129,7 @@ try {
   await page.getByRole("button", { name: "Add 1 model" }).click();
   await expectVisible(page.locator('tr[data-model="gpt-4o-mini"]'), "the added model in the models table");
 
+  const providerUrl = page.url();
   step = "add a model by hand, with a field error first";
   await page.getByRole("button", { name: "Add model" }).click();
   const dialog = page.getByRole("dialog", { name: "Add a model" });
@@ -206,6 +207,57 @@ try {
   await page.getByRole("button", { name: "Done" }).click();
   await expectVisible(page.getByRole("table", { name: "Connections" }).getByText("e2e app"), "the connection in the list");
   if ((await page.content()).includes(key)) throw new Error("the key is still in the page after closing its dialog");
+
+  step = "live status: the upstream goes down";
+  await page.goto(providerUrl);
+  await expectVisible(page.getByRole("heading", { name: "Local fake" }), "the provider page");
+  // One failed check takes it down, one good check brings it back: the
+  // provider's own health thresholds (docs/monitoring.md).
+  await page.evaluate(async (id) => {
+    const s = await (await fetch("/api/v1/session")).json();
+    const p = await (await fetch(`/api/v1/providers/${id}`)).json();
+    const r = await fetch(`/api/v1/providers/${id}`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": s.csrf_token, "If-Match": `"${p.version}"` },
+      body: JSON.stringify({ settings: { ...p.settings, health_failures_to_down: 1, health_successes_to_recover: 1 } }),
+    });
+    if (!r.ok) throw new Error(`saving the health settings answered ${r.status}: ${await r.text()}`);
+  }, new URL(providerUrl).pathname.split("/").pop());
+  // A second tab on the providers list, which is not reloaded.
+  const watcher = await context.newPage();
+  watcher.setDefaultTimeout(10_000);
+  watcher.on("pageerror", (e) => problems.push(`page error (second tab): ${e.message}`));
+  await watcher.goto(base + "/providers");
+  await expectVisible(watcher.getByRole("status", { name: "Live updates: live" }), "the live indicator");
+  const row = watcher.getByRole("row", { name: /Local fake/ });
+  const setUpstream = async (isDown) => {
+    const r = await fetch(env("UPSTREAM_URL") + "/_control/down", { method: isDown ? "PUT" : "DELETE" });
+    if (!r.ok) throw new Error(`the fake upstream's switch answered ${r.status}`);
+  };
+  // Check until the status moves (a settings change reaches the monitor
+  // with the registry's next reload); the other tab must see it by itself.
+  const checkUntil = async (status) => {
+    for (let i = 0; i < 5; i++) {
+      const answered = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/health/check"));
+      await page.getByRole("button", { name: "Check health now" }).click();
+      await answered;
+      const seen = await row.getByLabel(`status: ${status}`).waitFor({ state: "visible", timeout: 2000 }).then(() => true, () => false);
+      if (seen) return;
+    }
+    throw new Error(`the providers list in the other tab did not show ${status}`);
+  };
+  await setUpstream(true);
+  await checkUntil("down");
+  await expectVisible(page.getByText("The check failed: unavailable"), "the failed check");
+  await expectVisible(page.getByRole("table", { name: "Status history" }).getByText(/failed/).first(), "the change's reason in the status history");
+  await watcher.bringToFront();
+  await watcher.screenshot({ path: join(shots, "providers-live.png") });
+  step = "live status: the upstream comes back";
+  await setUpstream(false);
+  await page.bringToFront();
+  await checkUntil("healthy");
+  await shot("provider-health", true);
+  await watcher.close();
 
   step = "log out";
   await page.getByRole("button", { name: "Log out" }).click();

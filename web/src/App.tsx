@@ -6,6 +6,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from "react-router";
 import type { Api } from "./api/client";
 import { SessionProvider, useSession } from "./session";
+import { LiveProvider } from "./live";
 import { Shell } from "./components/Shell";
 import { Loading } from "./components/States";
 import { LoginPage } from "./pages/Login";
@@ -65,7 +66,7 @@ function AppRoutes() {
 }
 
 function RequireLogin() {
-  const { user } = useSession();
+  const { user, api } = useSession();
   const loc = useLocation();
   if (user === undefined) return <Loading label="Loading your session" />;
   if (user === null) {
@@ -73,11 +74,13 @@ function RequireLogin() {
     return <Navigate to={`/login${next !== "/" ? `?next=${encodeURIComponent(next)}` : ""}`} replace />;
   }
   return (
-    <Shell>
-      <Suspense fallback={<Loading label="Loading" />}>
-        <Outlet />
-      </Suspense>
-    </Shell>
+    <LiveProvider url={`${api.baseUrl}/events`}>
+      <Shell>
+        <Suspense fallback={<Loading label="Loading" />}>
+          <Outlet />
+        </Suspense>
+      </Shell>
+    </LiveProvider>
   );
 }
 

@@ -16,6 +16,8 @@ const unsafe = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** Api is the typed admin API client plus the session's CSRF token. */
 export interface Api {
   client: ReturnType<typeof createClient<paths>>;
+  /** baseUrl is where the API lives (the live event stream is under it). */
+  baseUrl: string;
   setCsrf(token: string | undefined): void;
   /** onUnauthorized is called when the API answers 401 (the session ended). */
   onUnauthorized(fn: (() => void) | undefined): void;
@@ -49,7 +51,7 @@ export function createApi(baseUrl = "/api/v1", fetchImpl?: typeof fetch): Api {
     },
   };
   client.use(withCsrf);
-  return { client, setCsrf: (t) => (csrf = t), onUnauthorized: (fn) => (unauthorized = fn) };
+  return { client, baseUrl, setCsrf: (t) => (csrf = t), onUnauthorized: (fn) => (unauthorized = fn) };
 }
 
 /** ApiError carries the API's problem details to the screen that failed. */

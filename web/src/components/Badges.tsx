@@ -12,7 +12,7 @@ const statusColor: Record<Schemas["ProviderStatus"], string> = {
 /** StatusBadge shows a provider's health in words and colour. */
 export function StatusBadge({ status }: { status: Schemas["ProviderStatus"] }) {
   return (
-    <Badge color={statusColor[status]} variant="light" aria-label={`status: ${status}`}>
+    <Badge color={statusColor[status]} variant="light" miw="max-content" aria-label={`status: ${status}`}>
       {status}
     </Badge>
   );

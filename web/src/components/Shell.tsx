@@ -3,6 +3,26 @@ import { ActionIcon, AppShell, Badge, Burger, Button, Group, NavLink, Text, Titl
 import { useDisclosure } from "@mantine/hooks";
 import { Link, useLocation } from "react-router";
 import { useSession } from "../session";
+import { useLive, type LiveState } from "../live";
+
+const liveLook: Record<LiveState, { color: string; label: string; tip: string }> = {
+  live: { color: "green", label: "Live", tip: "Status changes arrive as they happen" },
+  connecting: { color: "yellow", label: "Connecting", tip: "Connecting to the live event stream" },
+  offline: { color: "gray", label: "Offline", tip: "No live events: the screens refresh every 15 seconds" },
+};
+
+/** LiveIndicator says whether status changes arrive live. */
+export function LiveIndicator() {
+  const state = useLive();
+  const look = liveLook[state];
+  return (
+    <Tooltip label={look.tip}>
+      <Badge color={look.color} variant="dot" role="status" aria-label={`Live updates: ${look.label.toLowerCase()}`} data-live={state}>
+        {look.label}
+      </Badge>
+    </Tooltip>
+  );
+}
 
 interface Item {
   to: string;
@@ -46,6 +66,7 @@ export function Shell({ children }: { children: ReactNode }) {
             <Title order={1} size="h4">Switchyard</Title>
           </Group>
           <Group gap="sm">
+            <LiveIndicator />
             <Text size="sm" c="dimmed" data-testid="whoami">
               {user?.username}
             </Text>

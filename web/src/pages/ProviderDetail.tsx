@@ -11,6 +11,8 @@ import { Empty, Loading, ProblemAlert } from "../components/States";
 import { CapabilityBadges, StatusBadge, price, protocolNames, tokens } from "../components/Badges";
 import { Stages } from "../components/Stages";
 import { authMethodNames } from "../wizard/auth";
+import { useFallbackPolling } from "../live";
+import { AuditSection, HealthSection, UsageSection } from "./ProviderActivity";
 
 const etag = (v: number) => `"${v}"`;
 
@@ -31,7 +33,8 @@ export default function ProviderDetailPage() {
   const provider = useQuery({
     queryKey: ["provider", id],
     queryFn: async () => unwrap(await api.GET("/providers/{id}", { params: { path: { id } } })),
-    refetchInterval: 15_000,
+    // Status changes come over the event stream; poll only without it.
+    refetchInterval: useFallbackPolling(),
   });
 
   if (provider.isPending) return <Loading label="Loading the provider" />;
@@ -45,7 +48,10 @@ export default function ProviderDetailPage() {
       <Header p={p} admin={isAdmin} />
       {isAdmin && <Connectivity p={p} />}
       {isAdmin && <Settings p={p} />}
+      <HealthSection p={p} admin={isAdmin} />
       <Models p={p} admin={isAdmin} />
+      <UsageSection p={p} />
+      {isAdmin && <AuditSection p={p} />}
     </Stack>
   );
 }
@@ -76,7 +82,7 @@ function Header({ p, admin }: { p: Provider; admin: boolean }) {
       <Group justify="space-between">
         <Group>
           <Title order={2}>{p.name}</Title>
-          <StatusBadge status={p.status} />
+          <StatusBadge status={p.enabled ? p.status : "disabled"} />
           {p.system && <Badge variant="outline">system</Badge>}
         </Group>
         {admin && (

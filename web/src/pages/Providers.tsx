@@ -1,8 +1,12 @@
 import { useMemo, useState } from "react";
-import { Anchor, Button, Checkbox, Group, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Anchor, Button, Checkbox, Group, Select, Stack, Table, Text, TextInput, Title, Tooltip } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { notify } from "../components/notify";
-import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Sparkline } from "@mantine/charts";
+import "@mantine/charts/styles.css";
+import { useFallbackPolling } from "../live";
+import { ago, byKey, count, healthById, ms, percent, startOfToday, usd, type ProviderHealth, type UsageSeries } from "../components/usage";
 import { Link } from "react-router";
 import { unwrap, type Provider, type Schemas } from "../api/client";
 import { useApi, useSession } from "../session";
@@ -11,7 +15,11 @@ import { StatusBadge, protocolNames } from "../components/Badges";
 
 const statuses: Schemas["ProviderStatus"][] = ["healthy", "degraded", "down", "disabled", "unknown"];
 
-/** ProvidersPage lists providers with filters, search and bulk enable/disable. */
+/**
+ * ProvidersPage lists providers with their live status and today's traffic,
+ * with filters, search and bulk enable/disable. Status changes arrive over the
+ * event stream; without it the list is read again every 15 s.
+ */
 export default function ProvidersPage() {
   const api = useApi();
   const { isAdmin } = useSession();
@@ -24,6 +32,7 @@ export default function ProvidersPage() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
 
   const filters = { q: debouncedQ || undefined, status: status ?? undefined, protocol: protocol ?? undefined, enabled: enabled === null ? undefined : enabled === "true" };
+  const poll = useFallbackPolling();
   const list = useInfiniteQuery({
     queryKey: ["providers", filters],
     initialPageParam: undefined as string | undefined,
@@ -42,10 +51,23 @@ export default function ProvidersPage() {
         }),
       ),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
-    // Status changes show without a reload (until the API streams them).
-    refetchInterval: 15_000,
+    refetchInterval: poll,
   });
   const providers = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
+  const health = useQuery({
+    queryKey: ["health"],
+    queryFn: async () => unwrap(await api.GET("/health")),
+    refetchInterval: poll,
+  });
+  const today = useQuery({
+    queryKey: ["usage", "today", "provider"],
+    queryFn: async () =>
+      unwrap(await api.GET("/analytics/usage", { params: { query: { from: startOfToday(), group_by: "provider", resolution: "hour" } } })),
+    // Traffic is not an event: read it again every minute.
+    refetchInterval: 60_000,
+  });
+  const healthOf = useMemo(() => healthById(health.data), [health.data]);
+  const usageOf = useMemo(() => byKey(today.data?.series), [today.data]);
 
   const bulk = useMutation({
     mutationFn: async (enable: boolean) => {
@@ -140,7 +162,7 @@ export default function ProvidersPage() {
           {isAdmin ? "Add one from a template with “Add provider”." : "An administrator has not enabled any provider yet."}
         </Empty>
       ) : (
-        <Table.ScrollContainer minWidth={720}>
+        <Table.ScrollContainer minWidth={1100}>
           <Table striped highlightOnHover verticalSpacing="sm" aria-label="Providers">
             <Table.Thead>
               <Table.Tr>
@@ -156,14 +178,19 @@ export default function ProvidersPage() {
                 )}
                 <Table.Th>Name</Table.Th>
                 <Table.Th>Status</Table.Th>
+                <Table.Th>Last check</Table.Th>
+                <Table.Th>Error rate</Table.Th>
+                <Table.Th>p95 latency</Table.Th>
+                <Table.Th>Requests today</Table.Th>
+                <Table.Th>Cost today</Table.Th>
+                <Table.Th>Today by hour</Table.Th>
                 <Table.Th>Protocol</Table.Th>
                 <Table.Th>Enabled</Table.Th>
-                <Table.Th>Last test</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
               {providers.map((p) => (
-                <ProviderRow key={p.id} p={p} admin={isAdmin} selected={selected.has(p.id)} onToggle={() => toggle(p.id)} />
+                <ProviderRow key={p.id} p={p} health={healthOf.get(p.id)} usage={usageOf.get(p.id)} admin={isAdmin} selected={selected.has(p.id)} onToggle={() => toggle(p.id)} />
               ))}
             </Table.Tbody>
           </Table>
@@ -178,9 +205,13 @@ export default function ProvidersPage() {
   );
 }
 
-function ProviderRow({ p, admin, selected, onToggle }: { p: Provider; admin: boolean; selected: boolean; onToggle(): void }) {
+function ProviderRow({ p, health, usage, admin, selected, onToggle }: { p: Provider; health?: ProviderHealth; usage?: UsageSeries; admin: boolean; selected: boolean; onToggle(): void }) {
+  // The health overview follows the events; the provider list may lag it.
+  const status = p.enabled ? (health?.status ?? p.status) : "disabled";
+  const check = health?.last_check;
+  const t = usage?.total;
   return (
-    <Table.Tr>
+    <Table.Tr data-provider={p.slug} data-status={status}>
       {admin && (
         <Table.Td>
           <Checkbox aria-label={`Select ${p.name}`} checked={selected} onChange={onToggle} />
@@ -196,19 +227,43 @@ function ProviderRow({ p, admin, selected, onToggle }: { p: Provider; admin: boo
         </Text>
       </Table.Td>
       <Table.Td>
-        <StatusBadge status={p.status} />
+        <Tooltip label={health?.reason ?? "no status change yet"} disabled={!health}>
+          <span>
+            <StatusBadge status={status} />
+          </span>
+        </Tooltip>
+      </Table.Td>
+      <Table.Td>
+        {check ? (
+          <Text size="sm" c={check.ok ? undefined : "red"} title={new Date(check.at).toLocaleString()}>
+            {check.ok ? `ok · ${check.latency_ms} ms` : `failed (${check.code ?? "error"})`}
+            <Text span size="xs" c="dimmed"> · {ago(check.at)}</Text>
+          </Text>
+        ) : (
+          <Text size="sm" c="dimmed">{health && !health.checks_enabled ? "checks off" : "not yet"}</Text>
+        )}
+      </Table.Td>
+      <Table.Td>{t && t.requests ? percent(t.error_rate) : "—"}</Table.Td>
+      <Table.Td>{ms(t?.latency_p95_ms)}</Table.Td>
+      <Table.Td>{count(t?.requests)}</Table.Td>
+      <Table.Td>{usd(t?.cost_usd ?? 0)}</Table.Td>
+      <Table.Td>
+        {usage && usage.points.length > 1 ? (
+          <Sparkline
+            w={110}
+            h={28}
+            data={usage.points.map((pt) => pt.requests)}
+            curveType="monotone"
+            color={status === "down" ? "red" : "indigo"}
+            fillOpacity={0.3}
+            aria-label={`Requests per hour today for ${p.name}`}
+          />
+        ) : (
+          <Text size="xs" c="dimmed">—</Text>
+        )}
       </Table.Td>
       <Table.Td>{protocolNames[p.protocol] ?? p.protocol}</Table.Td>
       <Table.Td>{p.enabled ? "Yes" : "No"}</Table.Td>
-      <Table.Td>
-        {p.last_test ? (
-          <Text size="sm" c={p.last_test.ok ? "green" : "red"}>
-            {p.last_test.ok ? "passed" : `failed (${p.last_test.code ?? "error"})`} · {new Date(p.last_test.at).toLocaleString()}
-          </Text>
-        ) : (
-          <Text size="sm" c="dimmed">never</Text>
-        )}
-      </Table.Td>
     </Table.Tr>
   );
 }
