@@ -182,6 +182,18 @@ try {
   await shot("model-test");
   await page.getByRole("dialog").getByRole("button", { name: "Close" }).last().click();
 
+  step = "benchmark a model";
+  await page.getByRole("button", { name: "Benchmark gpt-4o-mini" }).click();
+  const bench = page.getByRole("dialog", { name: "Benchmark gpt-4o-mini" });
+  await expectVisible(bench.getByText("This model was never benchmarked."), "the benchmark dialog");
+  await bench.getByRole("textbox", { name: "Requests" }).fill("6");
+  await bench.getByRole("textbox", { name: "At a time" }).fill("2");
+  await bench.getByRole("button", { name: "Start benchmark" }).click();
+  await expectVisible(bench.getByRole("table", { name: "Benchmark result" }), "the benchmark's result");
+  await expectVisible(bench.getByText("6 of 6 requests · 0 failed"), "the benchmark's progress at its end");
+  await shot("benchmark");
+  await bench.getByRole("button", { name: "Close" }).last().click();
+
   step = "dark theme";
   await page.getByRole("button", { name: "Switch to the dark theme" }).click();
   await expectVisible(page.getByRole("button", { name: "Switch to the light theme" }), "the light-theme toggle");

@@ -13,6 +13,7 @@ import { Stages } from "../components/Stages";
 import { authMethodNames } from "../wizard/auth";
 import { useFallbackPolling } from "../live";
 import { AuditSection, HealthSection, UsageSection } from "./ProviderActivity";
+import { BenchmarkDialog } from "./Benchmark";
 
 const etag = (v: number) => `"${v}"`;
 
@@ -264,6 +265,7 @@ function Models({ p, admin }: { p: Provider; admin: boolean }) {
   const [adding, setAdding] = useState(false);
   const [discovering, setDiscovering] = useState(params.get("discover") === "1" && admin);
   const [testing, setTesting] = useState<Model | null>(null);
+  const [benching, setBenching] = useState<Model | null>(null);
   const models = useQuery({
     queryKey: ["models", p.id],
     queryFn: async () => unwrap(await api.GET("/providers/{id}/models", { params: { path: { id: p.id }, query: { limit: 1000 } } })),
@@ -407,6 +409,7 @@ function Models({ p, admin }: { p: Provider; admin: boolean }) {
                       <Table.Td>
                         <Group gap="xs" wrap="nowrap">
                           <Button size="xs" variant="default" onClick={() => setTesting(m)} aria-label={`Test ${m.upstream_id}`}>Test</Button>
+                          <Button size="xs" variant="default" onClick={() => setBenching(m)} aria-label={`Benchmark ${m.upstream_id}`}>Benchmark</Button>
                           <Button size="xs" variant="subtle" color="red" onClick={() => del.mutate(m)} loading={del.isPending && del.variables?.id === m.id} aria-label={`Delete ${m.upstream_id}`}>
                             Delete
                           </Button>
@@ -423,6 +426,7 @@ function Models({ p, admin }: { p: Provider; admin: boolean }) {
       {admin && <AddModel providerId={p.id} opened={adding} onClose={() => setAdding(false)} />}
       {admin && discovering && <Discover providerId={p.id} onClose={closeDiscover} />}
       {admin && testing && <ModelTest model={testing} onClose={() => setTesting(null)} />}
+      {admin && benching && <BenchmarkDialog model={benching} onClose={() => setBenching(null)} />}
     </Card>
   );
 }
