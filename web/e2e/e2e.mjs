@@ -220,6 +220,15 @@ try {
   await expectVisible(page.getByRole("table", { name: "Connections" }).getByText("e2e app"), "the connection in the list");
   if ((await page.content()).includes(key)) throw new Error("the key is still in the page after closing its dialog");
 
+  step = "analytics";
+  await page.getByRole("link", { name: "Analytics" }).click();
+  await expectVisible(page.getByRole("heading", { name: "Analytics" }), "the analytics screen");
+  await expectVisible(page.getByRole("heading", { name: "Recommendations" }), "the recommendations");
+  await page.locator("label").filter({ hasText: /^7 days$/ }).click();
+  await expectVisible(page.getByText(/No requests in this range|Per hour/).first(), "the usage for 7 days");
+  await page.waitForTimeout(300); // the range control slides to its choice
+  await shot("analytics");
+
   step = "live status: the upstream goes down";
   await page.goto(providerUrl);
   await expectVisible(page.getByRole("heading", { name: "Local fake" }), "the provider page");

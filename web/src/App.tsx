@@ -18,6 +18,7 @@ const ProviderDetailPage = lazy(() => import("./pages/ProviderDetail"));
 const WizardPage = lazy(() => import("./wizard/Wizard"));
 const ConnectionsPage = lazy(() => import("./pages/Connections"));
 const UsersPage = lazy(() => import("./pages/Users"));
+const AnalyticsPage = lazy(() => import("./pages/Analytics"));
 const NotFoundPage = lazy(() => import("./pages/NotFound"));
 const AdminOnlyPage = lazy(() => import("./pages/AdminOnly"));
 
@@ -58,6 +59,7 @@ function AppRoutes() {
         <Route path="/providers/new" element={<AdminOnly><WizardPage /></AdminOnly>} />
         <Route path="/providers/:id" element={<ProviderDetailPage />} />
         <Route path="/connections" element={<ConnectionsPage />} />
+        <Route path="/analytics" element={<AnalyticsPage />} />
         <Route path="/users" element={<AdminOnly><UsersPage /></AdminOnly>} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -34,6 +34,7 @@ const items: Item[] = [
   { to: "/providers", label: "Providers" },
   { to: "/providers/new", label: "Add provider", admin: true },
   { to: "/connections", label: "Connections" },
+  { to: "/analytics", label: "Analytics" },
   { to: "/users", label: "Users", admin: true },
 ];
 
