@@ -5,7 +5,7 @@
 //   BASE_URL, UPSTREAM_URL, UPSTREAM_KEY, ADMIN_USER, ADMIN_PASSWORD,
 //   USER_USER, USER_PASSWORD, SCREENSHOTS (a directory), CHROMIUM.
 import { chromium } from "playwright-core";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const env = (k) => {
@@ -228,6 +228,52 @@ try {
   await expectVisible(page.getByText(/No requests in this range|Per hour/).first(), "the usage for 7 days");
   await page.waitForTimeout(300); // the range control slides to its choice
   await shot("analytics");
+
+  step = "export with sealed secrets";
+  await page.getByRole("link", { name: "Import and export" }).click();
+  await expectVisible(page.getByRole("heading", { name: "Export" }), "the export card");
+  const passphrase = "e2e export passphrase";
+  await page.getByLabel("Include the secrets, sealed with a passphrase").check();
+  await page.getByRole("textbox", { name: "Passphrase", exact: true }).fill(passphrase);
+  await page.getByRole("textbox", { name: "Passphrase again" }).fill(passphrase);
+  const downloading = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download export" }).click();
+  const exported = join(shots, "..", "export.json");
+  await (await downloading).saveAs(exported);
+  const exportText = readFileSync(exported, "utf8");
+  if (!exportText.includes('"secrets": "sealed"')) throw new Error("the export's secrets are not sealed");
+  if (exportText.includes(env("UPSTREAM_KEY"))) throw new Error("the export shows the API key in clear");
+
+  step = "re-import: the dry-run plan";
+  await page.locator('input[type="file"]').setInputFiles(exported);
+  await page.getByRole("textbox", { name: "Document passphrase" }).fill(passphrase);
+  await page.getByRole("button", { name: "Preview the plan" }).click();
+  const planTable = page.getByRole("table", { name: "Import plan" });
+  await expectVisible(planTable.locator('tr[data-action="unchanged"]'), "the plan's unchanged items");
+  await expectVisible(page.getByText("Plan (nothing written yet)"), "the dry-run plan");
+  await expectVisible(page.getByText("Secrets are imported."), "the opened secrets");
+  await shot("import-plan", true);
+  await page.getByRole("button", { name: "Apply this plan" }).click();
+  await expectVisible(page.getByText("The plan below was applied in one transaction."), "the applied import");
+  rmSync(exported, { force: true });
+
+  step = "backups: take one and see it listed";
+  await page.getByRole("tab", { name: "Backups" }).click();
+  await page.getByRole("button", { name: "Take a backup now" }).click();
+  await expectVisible(page.getByRole("table", { name: "Backups" }).locator("tr[data-backup]").filter({ hasText: "manual" }), "the new backup in the list");
+  await shot("backups");
+  await page.getByRole("button", { name: /^Restore / }).first().click();
+  await expectVisible(page.getByRole("dialog", { name: "Restore this backup?" }), "the restore confirmation");
+  if (await page.getByRole("dialog").getByRole("button", { name: "Restore", exact: true }).isEnabled()) throw new Error("Restore is enabled before the confirmation");
+  await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+
+  step = "legacy migration: the plan report";
+  await page.getByRole("tab", { name: "Legacy migration" }).click();
+  await page.getByRole("textbox", { name: "LiteLLM proxy config.yaml" }).fill("model_list:\n  - model_name: local\n    litellm_params:\n      model: openai/qwen2.5\n      api_base: https://llm.example.com/v1\n      api_key: os.environ/LOCAL_KEY\n  - model_name: sm\n    litellm_params:\n      model: sagemaker/x\n");
+  await page.getByRole("button", { name: "Plan the migration" }).click();
+  await expectVisible(page.getByRole("table", { name: "Migration report" }), "the migration report");
+  await expectVisible(page.getByRole("table", { name: "Migration report" }).getByText("cannot map"), "an item that cannot map");
+  await shot("legacy-plan", true);
 
   step = "live status: the upstream goes down";
   await page.goto(providerUrl);

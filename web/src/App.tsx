@@ -19,6 +19,7 @@ const WizardPage = lazy(() => import("./wizard/Wizard"));
 const ConnectionsPage = lazy(() => import("./pages/Connections"));
 const UsersPage = lazy(() => import("./pages/Users"));
 const AnalyticsPage = lazy(() => import("./pages/Analytics"));
+const TransferPage = lazy(() => import("./pages/Transfer"));
 const NotFoundPage = lazy(() => import("./pages/NotFound"));
 const AdminOnlyPage = lazy(() => import("./pages/AdminOnly"));
 
@@ -60,6 +61,8 @@ function AppRoutes() {
         <Route path="/providers/:id" element={<ProviderDetailPage />} />
         <Route path="/connections" element={<ConnectionsPage />} />
         <Route path="/analytics" element={<AnalyticsPage />} />
+        <Route path="/transfer" element={<AdminOnly><TransferPage /></AdminOnly>} />
+        <Route path="/transfer/:tab" element={<AdminOnly><TransferPage /></AdminOnly>} />
         <Route path="/users" element={<AdminOnly><UsersPage /></AdminOnly>} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

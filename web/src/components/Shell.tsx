@@ -36,6 +36,7 @@ const items: Item[] = [
   { to: "/connections", label: "Connections" },
   { to: "/analytics", label: "Analytics" },
   { to: "/users", label: "Users", admin: true },
+  { to: "/transfer", label: "Import and export", admin: true },
 ];
 
 /** ThemeToggle switches between the light and dark themes. */
