@@ -249,10 +249,12 @@ try {
   await page.getByRole("textbox", { name: "Document passphrase" }).fill(passphrase);
   await page.getByRole("button", { name: "Preview the plan" }).click();
   const planTable = page.getByRole("table", { name: "Import plan" });
+  await expectVisible(page.getByText(/importing it changes nothing|Show the \d+ unchanged/).first(), "the plan's unchanged items");
+  await page.getByLabel(/Show the \d+ unchanged items?/).check();
   await expectVisible(planTable.locator('tr[data-action="unchanged"]'), "the plan's unchanged items");
   await expectVisible(page.getByText("Plan (nothing written yet)"), "the dry-run plan");
   await expectVisible(page.getByText("Secrets are imported."), "the opened secrets");
-  await shot("import-plan", true);
+  await shot("import-plan");
   await page.getByRole("button", { name: "Apply this plan" }).click();
   await expectVisible(page.getByText("The plan below was applied in one transaction."), "the applied import");
   rmSync(exported, { force: true });

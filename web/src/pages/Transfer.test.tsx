@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { screen, waitFor, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { ExportCard, ImportCard, PlanView, passphraseError } from "./Transfer";
 import BackupsPanel from "./Backups";
@@ -24,6 +24,8 @@ const plan = (dry: boolean) => ({
 describe("import plan", () => {
   it("renders each action with its details", () => {
     renderAt(<PlanView plan={plan(true) as never} />, fakeApi(() => undefined).api);
+    expect(within(screen.getByRole("table", { name: "Import plan" })).getAllByRole("row")).toHaveLength(5);
+    fireEvent.click(screen.getByLabelText("Show the 1 unchanged item"));
     const rows = within(screen.getByRole("table", { name: "Import plan" })).getAllByRole("row").slice(1);
     expect(rows.map((r) => r.getAttribute("data-action"))).toEqual(["create", "update", "unchanged", "skip", "rename"]);
     expect(within(rows[0]).getByText("created enabled")).toBeTruthy();

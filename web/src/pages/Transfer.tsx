@@ -271,6 +271,10 @@ const secretsNote: Record<Plan["secrets"], string> = {
 
 /** PlanView shows an import plan: counts per action, then every item with its action, changes and note. */
 export function PlanView({ plan }: { plan: Plan }) {
+  // A re-import lists every model of every provider: what changes comes first.
+  const [showUnchanged, setShowUnchanged] = useState(false);
+  const unchanged = plan.items.filter((it) => it.action === "unchanged").length;
+  const items = showUnchanged ? plan.items : plan.items.filter((it) => it.action !== "unchanged");
   return (
     <Stack gap="xs" data-testid="import-plan" aria-live="polite">
       <Group gap="xs">
@@ -282,40 +286,51 @@ export function PlanView({ plan }: { plan: Plan }) {
         ))}
       </Group>
       <Text size="sm" c={plan.secrets === "imported" ? undefined : "orange"}>{secretsNote[plan.secrets]}</Text>
-      <Table.ScrollContainer minWidth={760}>
-        <Table aria-label="Import plan" verticalSpacing={4} striped>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Kind</Table.Th>
-              <Table.Th>Item</Table.Th>
-              <Table.Th>Action</Table.Th>
-              <Table.Th>Details</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {plan.items.map((it) => (
-              <Table.Tr key={it.path} data-action={it.action}>
-                <Table.Td>{it.kind}</Table.Td>
-                <Table.Td>
-                  <Text size="sm" fw={500}>{it.key}</Text>
-                  <Text size="xs" c="dimmed"><code>{it.path}</code></Text>
-                </Table.Td>
-                <Table.Td>
-                  <Badge color={actionLook[it.action].color} variant="light" miw="max-content">
-                    {actionLook[it.action].label}
-                  </Badge>
-                  {it.conflict && <Text size="xs" c="orange">exists and differs</Text>}
-                </Table.Td>
-                <Table.Td>
-                  {it.renamed_to && <Text size="sm">as <b>{it.renamed_to}</b></Text>}
-                  {it.changes && it.changes.length > 0 && <Text size="sm">changes: {it.changes.join(", ")}</Text>}
-                  {it.note && <Text size="sm" c="dimmed">{it.note}</Text>}
-                </Table.Td>
+      {unchanged > 0 && (
+        <Checkbox
+          label={`Show the ${unchanged} unchanged item${unchanged === 1 ? "" : "s"}`}
+          checked={showUnchanged}
+          onChange={(e) => setShowUnchanged(e.currentTarget.checked)}
+        />
+      )}
+      {items.length === 0 ? (
+        <Text size="sm">Everything in the document is already here as it is: importing it changes nothing.</Text>
+      ) : (
+        <Table.ScrollContainer minWidth={760}>
+          <Table aria-label="Import plan" verticalSpacing={4} striped>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Kind</Table.Th>
+                <Table.Th>Item</Table.Th>
+                <Table.Th>Action</Table.Th>
+                <Table.Th>Details</Table.Th>
               </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((it) => (
+                <Table.Tr key={it.path} data-action={it.action}>
+                  <Table.Td>{it.kind}</Table.Td>
+                  <Table.Td>
+                    <Text size="sm" fw={500}>{it.key}</Text>
+                    <Text size="xs" c="dimmed"><code>{it.path}</code></Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Badge color={actionLook[it.action].color} variant="light" miw="max-content">
+                      {actionLook[it.action].label}
+                    </Badge>
+                    {it.conflict && <Text size="xs" c="orange">exists and differs</Text>}
+                  </Table.Td>
+                  <Table.Td>
+                    {it.renamed_to && <Text size="sm">as <b>{it.renamed_to}</b></Text>}
+                    {it.changes && it.changes.length > 0 && <Text size="sm">changes: {it.changes.join(", ")}</Text>}
+                    {it.note && <Text size="sm" c="dimmed">{it.note}</Text>}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
     </Stack>
   );
 }
