@@ -328,6 +328,34 @@ try {
   await shot("provider-health", true);
   await watcher.close();
 
+  step = "templates: create a custom one";
+  await page.getByRole("link", { name: "Templates" }).click();
+  await expectVisible(page.getByRole("heading", { name: "Templates" }), "the template library");
+  await page.getByRole("button", { name: "New template" }).click();
+  const editor = page.getByRole("dialog", { name: "New template" });
+  await editor.getByRole("button", { name: "Create template" }).click();
+  await expectVisible(editor.getByText("Name is required"), "the editor's validation");
+  await editor.getByRole("textbox", { name: "Name" }).fill("E2E gateway");
+  await editor.getByRole("textbox", { name: "Slug" }).fill("e2e-gateway");
+  await editor.getByRole("textbox", { name: "Base URL" }).fill("http://{host}/v1");
+  await editor.getByRole("textbox", { name: "Models" }).fill("gpt-4o-mini");
+  await editor.getByRole("button", { name: "Create template" }).click();
+  await expectVisible(page.locator('[data-template="e2e-gateway"]'), "the new template in the gallery");
+  await page.locator("label").filter({ hasText: /^Custom$/ }).click();
+  await shot("templates");
+
+  step = "templates: preview and apply";
+  await page.getByRole("button", { name: "Preview and apply E2E gateway" }).click();
+  const drawer = page.getByRole("dialog", { name: "Apply E2E gateway" });
+  await drawer.getByRole("textbox", { name: "Host" }).fill(new URL(env("UPSTREAM_URL")).host);
+  await drawer.getByRole("button", { name: "Preview" }).click();
+  await expectVisible(drawer.getByTestId("template-preview").getByText(env("UPSTREAM_URL") + "/v1"), "the previewed base URL");
+  await shot("template-apply");
+  await drawer.getByLabel("API key").fill(env("UPSTREAM_KEY"));
+  await drawer.getByRole("button", { name: "Create provider" }).click();
+  await expectVisible(page.getByRole("heading", { name: "E2E gateway" }), "the provider made from the template");
+  await expectVisible(page.locator('tr[data-model="gpt-4o-mini"]'), "the template's model");
+
   step = "log out";
   await page.getByRole("button", { name: "Log out" }).click();
   await expectVisible(page.getByRole("button", { name: "Log in" }), "the login form after logging out");

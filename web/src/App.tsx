@@ -20,6 +20,7 @@ const ConnectionsPage = lazy(() => import("./pages/Connections"));
 const UsersPage = lazy(() => import("./pages/Users"));
 const AnalyticsPage = lazy(() => import("./pages/Analytics"));
 const TransferPage = lazy(() => import("./pages/Transfer"));
+const TemplatesPage = lazy(() => import("./pages/Templates"));
 const NotFoundPage = lazy(() => import("./pages/NotFound"));
 const AdminOnlyPage = lazy(() => import("./pages/AdminOnly"));
 
@@ -61,6 +62,7 @@ function AppRoutes() {
         <Route path="/providers/:id" element={<ProviderDetailPage />} />
         <Route path="/connections" element={<ConnectionsPage />} />
         <Route path="/analytics" element={<AnalyticsPage />} />
+        <Route path="/templates" element={<TemplatesPage />} />
         <Route path="/transfer" element={<AdminOnly><TransferPage /></AdminOnly>} />
         <Route path="/transfer/:tab" element={<AdminOnly><TransferPage /></AdminOnly>} />
         <Route path="/users" element={<AdminOnly><UsersPage /></AdminOnly>} />

@@ -33,6 +33,7 @@ interface Item {
 const items: Item[] = [
   { to: "/providers", label: "Providers" },
   { to: "/providers/new", label: "Add provider", admin: true },
+  { to: "/templates", label: "Templates" },
   { to: "/connections", label: "Connections" },
   { to: "/analytics", label: "Analytics" },
   { to: "/users", label: "Users", admin: true },

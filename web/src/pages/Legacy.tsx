@@ -59,7 +59,7 @@ export default function LegacyPanel() {
             autosize
             minRows={4}
             maxRows={16}
-            ff="monospace"
+            styles={{ input: { fontFamily: "var(--mantine-font-family-monospace)" } }}
             value={litellm}
             onChange={(e) => setLitellm(e.currentTarget.value)}
             error={problemOf(plan.error ?? apply.error).errors?.find((e) => e.field === "litellm_config")?.message}
