@@ -23,9 +23,11 @@ import (
 // a provider through the setup wizard against a fake upstream (the
 // connectivity test fails with a wrong key, then passes), add models, test
 // the connection, break the saved key and see the test fail, restore it,
-// test a model, create a connection, then log in as a plain user and find
-// no admin screen. Screenshots of the main screens go to
-// web/test-results/screenshots.
+// test and benchmark a model, create a connection, export and re-import
+// with the dry-run plan, take a backup, plan a LiteLLM migration, apply a
+// custom template, take the fake upstream down and see the status change
+// live in a second tab, then log in as a plain user and find no admin
+// screen. Screenshots of the main screens go to web/test-results/screenshots.
 //
 // It needs the dashboard built (make build), web/node_modules (npm ci) and
 // /usr/bin/chromium; without them it is skipped, except in CI, where .ci/run
