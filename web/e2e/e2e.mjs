@@ -264,6 +264,10 @@ try {
   await page.getByRole("button", { name: "Take a backup now" }).click();
   await expectVisible(page.getByRole("table", { name: "Backups" }).locator("tr[data-backup]").filter({ hasText: "manual" }), "the new backup in the list");
   await shot("backups");
+  const backupDownload = page.waitForEvent("download");
+  await page.getByRole("link", { name: /^Download switchyard-.*\.tar\.gz$/ }).first().click();
+  const backupName = (await backupDownload).suggestedFilename();
+  if (!/^switchyard-.*\.tar\.gz$/.test(backupName)) throw new Error(`the backup downloads as ${backupName}`);
   await page.getByRole("button", { name: /^Restore / }).first().click();
   await expectVisible(page.getByRole("dialog", { name: "Restore this backup?" }), "the restore confirmation");
   if (await page.getByRole("dialog").getByRole("button", { name: "Restore", exact: true }).isEnabled()) throw new Error("Restore is enabled before the confirmation");
@@ -306,14 +310,16 @@ try {
   // Check until the status moves (a settings change reaches the monitor
   // with the registry's next reload); the other tab must see it by itself.
   const checkUntil = async (status) => {
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       const answered = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/health/check"));
       await page.getByRole("button", { name: "Check health now" }).click();
       await answered;
-      const seen = await row.getByLabel(`status: ${status}`).waitFor({ state: "visible", timeout: 2000 }).then(() => true, () => false);
+      const seen = await row.getByLabel(`status: ${status}`).waitFor({ state: "visible", timeout: 3000 }).then(() => true, () => false);
       if (seen) return;
     }
-    throw new Error(`the providers list in the other tab did not show ${status}`);
+    const live = await watcher.getByRole("status", { name: /^Live updates/ }).getAttribute("data-live").catch((e) => e.message);
+    const shown = await row.getAttribute("data-status").catch((e) => e.message);
+    throw new Error(`the providers list in the other tab did not show ${status} (it shows ${shown}; its event stream is ${live})`);
   };
   await setUpstream(true);
   await checkUntil("down");
@@ -367,7 +373,7 @@ try {
   await expectVisible(page.getByRole("heading", { name: "Providers" }), "the user's providers list");
   await expectVisible(page.getByRole("link", { name: "Local fake" }), "the enabled provider, for the user");
   const nav = page.getByRole("navigation", { name: "Main" });
-  for (const admin of ["Add provider", "Users"]) {
+  for (const admin of ["Add provider", "Users", "Templates", "Import and export"]) {
     if (await nav.getByRole("link", { name: admin }).count()) throw new Error(`a plain user sees the ${admin} link`);
   }
   if (await page.getByRole("button", { name: "Add provider" }).count()) throw new Error("a plain user sees Add provider");
@@ -378,7 +384,7 @@ try {
   for (const admin of ["Test connection", "Add model", "Discover models", "Save settings"]) {
     if (await page.getByRole("button", { name: admin }).count()) throw new Error(`a plain user sees ${admin}`);
   }
-  for (const path of ["/providers/new", "/users"]) {
+  for (const path of ["/providers/new", "/users", "/templates", "/transfer/backups"]) {
     await page.goto(base + path);
     await expectVisible(page.getByRole("heading", { name: "Admins only" }), `the admins-only page at ${path}`);
   }

@@ -62,7 +62,7 @@ function AppRoutes() {
         <Route path="/providers/:id" element={<ProviderDetailPage />} />
         <Route path="/connections" element={<ConnectionsPage />} />
         <Route path="/analytics" element={<AnalyticsPage />} />
-        <Route path="/templates" element={<TemplatesPage />} />
+        <Route path="/templates" element={<AdminOnly><TemplatesPage /></AdminOnly>} />
         <Route path="/transfer" element={<AdminOnly><TransferPage /></AdminOnly>} />
         <Route path="/transfer/:tab" element={<AdminOnly><TransferPage /></AdminOnly>} />
         <Route path="/users" element={<AdminOnly><UsersPage /></AdminOnly>} />

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { act, screen, waitFor, within } from "@testing-library/react";
 import ProvidersPage from "./pages/Providers";
 import { LiveIndicator } from "./components/Shell";
-import { LiveProvider, type EventStream } from "./live";
+import { LiveProvider, mergeLive, type EventStream } from "./live";
 import { fakeApi, renderAt } from "./test/harness";
 
 const at = "2026-11-26T10:00:00Z";
@@ -47,7 +47,7 @@ function setup() {
       return {
         body: {
           checks_enabled: true, leader: true,
-          providers: [{ provider_id: "p1", name: provider.name, slug: provider.slug, status, checks_enabled: true, reason: null, changed_at: null,
+          providers: [{ provider_id: "p1", name: provider.name, slug: provider.slug, status, checks_enabled: true, reason: null, changed_at: at,
             last_check: { id: "h1", provider_id: "p1", at, ok: status !== "down", latency_ms: 180, code: status === "down" ? "unavailable" : null } }],
         },
       };
@@ -99,6 +99,28 @@ describe("live status", () => {
     await waitFor(() => expect(within(screen.getByRole("row", { name: /OpenAI production/ })).getByLabelText("status: down")).toBeTruthy());
     await waitFor(() => expect(within(screen.getByRole("row", { name: /OpenAI production/ })).getByText(/failed \(unavailable\)/)).toBeTruthy());
     expect(calls.slice(before).some((c) => c.path === "/health")).toBe(true);
+  });
+
+  it("keeps a status from an event when a read of /health that raced it is older", async () => {
+    const { api, calls } = setup(); // the server keeps answering healthy, changed at `at`
+    const streams: FakeStream[] = [];
+    renderAt(
+      <LiveProvider url="/api/v1/events" open={(u) => (streams.push(new FakeStream(u)), streams[streams.length - 1])}>
+        <ProvidersPage />
+      </LiveProvider>,
+      api,
+    );
+    await screen.findByRole("row", { name: /OpenAI production/ });
+    streams[0].open();
+    const reads = () => calls.filter((c) => c.path === "/health").length;
+    const before = reads();
+    streams[0].emit("provider.status", { provider_id: "p1", slug: "openai-prod", from: "healthy", to: "down", reason: "x", at: "2026-11-26T10:05:00Z" });
+    await waitFor(() => expect(reads()).toBeGreaterThan(before));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(within(screen.getByRole("row", { name: /OpenAI production/ })).getByLabelText("status: down")).toBeTruthy();
+    // An event older than the last change the server reports does not win.
+    expect(mergeLive({ checks_enabled: true, leader: true, providers: [{ provider_id: "p1", status: "healthy", changed_at: "2026-11-26T10:10:00Z" } as never] },
+      { p1: { provider_id: "p1", slug: "", from: "healthy", to: "down", reason: "", at: "2026-11-26T10:05:00Z" } })!.providers[0].status).toBe("healthy");
   });
 
   it("shows the stream going away and opens it again", async () => {

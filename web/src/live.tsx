@@ -38,6 +38,8 @@ export function applyEvent(qc: QueryClient, type: string, data: unknown) {
   switch (type) {
     case "provider.status": {
       const ev = data as StatusEvent;
+      // Kept so that a read of /health that raced the event cannot undo it (mergeLive).
+      qc.setQueryData<Record<string, StatusEvent>>(liveStatusKey, (old) => ({ ...old, [ev.provider_id]: ev }));
       qc.setQueriesData<Schemas["HealthOverview"]>({ queryKey: ["health"] }, (old) =>
         old && {
           ...old,
@@ -63,6 +65,39 @@ export function applyEvent(qc: QueryClient, type: string, data: unknown) {
       qc.invalidateQueries({ queryKey: ["provider-health"] });
       break;
   }
+}
+
+/** liveStatusKey caches the latest provider.status event of each provider. */
+export const liveStatusKey = ["live-status"];
+
+/**
+ * mergeLive applies the latest status events to a health overview: an event
+ * newer than the overview's last change of that provider wins.
+ */
+export function mergeLive(h: Schemas["HealthOverview"] | undefined, events: Record<string, StatusEvent> | undefined): Schemas["HealthOverview"] | undefined {
+  if (!h || !events) return h;
+  return {
+    ...h,
+    providers: h.providers.map((p) => {
+      const ev = events[p.provider_id];
+      if (!ev || (p.changed_at && Date.parse(p.changed_at) >= Date.parse(ev.at))) return p;
+      return { ...p, status: ev.to, reason: ev.reason, changed_at: ev.at };
+    }),
+  };
+}
+
+/** useLiveEvents is the latest status event of each provider seen on the stream. */
+export function useLiveEvents(): Record<string, StatusEvent> {
+  const qc = useQueryClient();
+  const [events, setEvents] = useState(() => qc.getQueryData<Record<string, StatusEvent>>(liveStatusKey) ?? {});
+  useEffect(
+    () =>
+      qc.getQueryCache().subscribe((e) => {
+        if (e.query.queryKey[0] === liveStatusKey[0]) setEvents((e.query.state.data as Record<string, StatusEvent>) ?? {});
+      }),
+    [qc],
+  );
+  return events;
 }
 
 const Ctx = createContext<LiveState>("offline");

@@ -33,7 +33,7 @@ interface Item {
 const items: Item[] = [
   { to: "/providers", label: "Providers" },
   { to: "/providers/new", label: "Add provider", admin: true },
-  { to: "/templates", label: "Templates" },
+  { to: "/templates", label: "Templates", admin: true },
   { to: "/connections", label: "Connections" },
   { to: "/analytics", label: "Analytics" },
   { to: "/users", label: "Users", admin: true },

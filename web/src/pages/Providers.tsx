@@ -5,7 +5,7 @@ import { notify } from "../components/notify";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Sparkline } from "@mantine/charts";
 import "@mantine/charts/styles.css";
-import { useFallbackPolling } from "../live";
+import { mergeLive, useFallbackPolling, useLiveEvents } from "../live";
 import { ago, byKey, count, healthById, ms, percent, startOfToday, usd, type ProviderHealth, type UsageSeries } from "../components/usage";
 import { Link } from "react-router";
 import { unwrap, type Provider, type Schemas } from "../api/client";
@@ -66,7 +66,8 @@ export default function ProvidersPage() {
     // Traffic is not an event: read it again every minute.
     refetchInterval: 60_000,
   });
-  const healthOf = useMemo(() => healthById(health.data), [health.data]);
+  const events = useLiveEvents();
+  const healthOf = useMemo(() => healthById(mergeLive(health.data, events)), [health.data, events]);
   const usageOf = useMemo(() => byKey(today.data?.series), [today.data]);
 
   const bulk = useMutation({
