@@ -362,6 +362,13 @@ try {
   await expectVisible(page.getByRole("heading", { name: "E2E gateway" }), "the provider made from the template");
   await expectVisible(page.locator('tr[data-model="gpt-4o-mini"]'), "the template's model");
 
+  step = "alerts";
+  await page.getByRole("link", { name: "Alerts" }).click();
+  await expectVisible(page.getByRole("heading", { name: "Alerts" }), "the alerts screen");
+  await page.getByRole("tab", { name: "Rules" }).click();
+  await expectVisible(page.getByRole("table", { name: "Alert rules" }).getByText("built-in"), "the built-in rule");
+  await shot("alerts");
+
   step = "log out";
   await page.getByRole("button", { name: "Log out" }).click();
   await expectVisible(page.getByRole("button", { name: "Log in" }), "the login form after logging out");
@@ -373,7 +380,7 @@ try {
   await expectVisible(page.getByRole("heading", { name: "Providers" }), "the user's providers list");
   await expectVisible(page.getByRole("link", { name: "Local fake" }), "the enabled provider, for the user");
   const nav = page.getByRole("navigation", { name: "Main" });
-  for (const admin of ["Add provider", "Users", "Templates", "Import and export"]) {
+  for (const admin of ["Add provider", "Users", "Templates", "Import and export", "Alerts"]) {
     if (await nav.getByRole("link", { name: admin }).count()) throw new Error(`a plain user sees the ${admin} link`);
   }
   if (await page.getByRole("button", { name: "Add provider" }).count()) throw new Error("a plain user sees Add provider");
@@ -384,7 +391,7 @@ try {
   for (const admin of ["Test connection", "Add model", "Discover models", "Save settings"]) {
     if (await page.getByRole("button", { name: admin }).count()) throw new Error(`a plain user sees ${admin}`);
   }
-  for (const path of ["/providers/new", "/users", "/templates", "/transfer/backups"]) {
+  for (const path of ["/providers/new", "/users", "/templates", "/transfer/backups", "/alerts"]) {
     await page.goto(base + path);
     await expectVisible(page.getByRole("heading", { name: "Admins only" }), `the admins-only page at ${path}`);
   }

@@ -21,6 +21,7 @@ const UsersPage = lazy(() => import("./pages/Users"));
 const AnalyticsPage = lazy(() => import("./pages/Analytics"));
 const TransferPage = lazy(() => import("./pages/Transfer"));
 const TemplatesPage = lazy(() => import("./pages/Templates"));
+const AlertsPage = lazy(() => import("./pages/Alerts"));
 const NotFoundPage = lazy(() => import("./pages/NotFound"));
 const AdminOnlyPage = lazy(() => import("./pages/AdminOnly"));
 
@@ -63,6 +64,8 @@ function AppRoutes() {
         <Route path="/connections" element={<ConnectionsPage />} />
         <Route path="/analytics" element={<AnalyticsPage />} />
         <Route path="/templates" element={<AdminOnly><TemplatesPage /></AdminOnly>} />
+        <Route path="/alerts" element={<AdminOnly><AlertsPage /></AdminOnly>} />
+        <Route path="/alerts/:tab" element={<AdminOnly><AlertsPage /></AdminOnly>} />
         <Route path="/transfer" element={<AdminOnly><TransferPage /></AdminOnly>} />
         <Route path="/transfer/:tab" element={<AdminOnly><TransferPage /></AdminOnly>} />
         <Route path="/users" element={<AdminOnly><UsersPage /></AdminOnly>} />

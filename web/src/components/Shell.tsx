@@ -37,6 +37,7 @@ const items: Item[] = [
   { to: "/connections", label: "Connections" },
   { to: "/analytics", label: "Analytics" },
   { to: "/users", label: "Users", admin: true },
+  { to: "/alerts", label: "Alerts", admin: true },
   { to: "/transfer", label: "Import and export", admin: true },
 ];
 
