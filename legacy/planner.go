@@ -229,23 +229,16 @@ func (pl *planner) freeSlug(slug string) (string, error) {
 	if !switchyard.ValidSlug(slug) {
 		slug = "migrated"
 	}
-	for n := 1; n < 1000; n++ {
-		cand := slug
-		if n > 1 {
-			cand = slug + "-" + strconv.Itoa(n)
-		}
+	return transfer.FreeSlug(slug, 1, func(cand string) (bool, error) {
 		if pl.slugs[cand] {
-			continue
+			return true, nil
 		}
 		_, err := pl.s.GetProviderBySlug(pl.ctx, cand)
 		if switchyard.ErrorCode(err) == switchyard.ENOTFOUND {
-			return cand, nil
+			return false, nil
 		}
-		if err != nil {
-			return "", err
-		}
-	}
-	return "", switchyard.Errorf(switchyard.ECONFLICT, "no free provider slug like %q", slug)
+		return err == nil, err
+	})
 }
 
 // credential gives w the secrets (and config) of one key. missing lists

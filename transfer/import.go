@@ -299,7 +299,7 @@ func (im *importer) template(ctx context.Context, path string, t Template) error
 		item.Action, item.Conflict = im.decide(item.Changes)
 	}
 	if item.Action == ActionRename {
-		slug, err := freeSlug(ctx, t.Slug, func(s string) error { _, err := im.tx.GetTemplateBySlug(ctx, s); return err })
+		slug, err := FreeSlug(t.Slug, 2, stored(func(s string) error { _, err := im.tx.GetTemplateBySlug(ctx, s); return err }))
 		if err != nil {
 			return err
 		}
@@ -351,7 +351,7 @@ func (im *importer) provider(ctx context.Context, path string, p Provider) error
 	}
 	in := providerIn(p, secrets, cur)
 	if item.Action == ActionRename {
-		slug, err := freeSlug(ctx, p.Slug, func(s string) error { _, err := im.tx.GetProviderBySlug(ctx, s); return err })
+		slug, err := FreeSlug(p.Slug, 2, stored(func(s string) error { _, err := im.tx.GetProviderBySlug(ctx, s); return err }))
 		if err != nil {
 			return err
 		}
@@ -542,22 +542,36 @@ func (im *importer) at(path string, err error) error {
 	return fmt.Errorf("%s: %w", path, err)
 }
 
-// freeSlug finds "<slug>-2", "<slug>-3", … that nothing uses.
-func freeSlug(ctx context.Context, slug string, get func(string) error) (string, error) {
-	for n := 2; n < 1000; n++ {
-		cand := slug + "-" + strconv.Itoa(n)
-		if len(cand) > 64 {
-			cand = slug[:64-len(strconv.Itoa(n))-1] + "-" + strconv.Itoa(n)
+// FreeSlug returns the first of slug itself (when first is 1), "<slug>-2",
+// "<slug>-3", … that taken reports free, each cut to the 64 characters a
+// slug may have.
+func FreeSlug(slug string, first int, taken func(string) (bool, error)) (string, error) {
+	for n := first; n < 1000; n++ {
+		cand := slug
+		if n > 1 {
+			suffix := "-" + strconv.Itoa(n)
+			cand = slug[:min(len(slug), 64-len(suffix))] + suffix
 		}
-		err := get(cand)
-		if switchyard.ErrorCode(err) == switchyard.ENOTFOUND {
-			return cand, nil
-		}
+		used, err := taken(cand)
 		if err != nil {
 			return "", err
 		}
+		if !used {
+			return cand, nil
+		}
 	}
 	return "", switchyard.Errorf(switchyard.ECONFLICT, "no free slug like %q", slug)
+}
+
+// stored turns a lookup by slug into FreeSlug's question.
+func stored(get func(string) error) func(string) (bool, error) {
+	return func(s string) (bool, error) {
+		err := get(s)
+		if switchyard.ErrorCode(err) == switchyard.ENOTFOUND {
+			return false, nil
+		}
+		return err == nil, err
+	}
 }
 
 // diff names the top-level fields (by their JSON names) where a and b
