@@ -51,6 +51,10 @@ type RecorderConfig struct {
 	// RetryBackoff is the wait before the first retry (default 250 ms); it
 	// doubles with each retry.
 	RetryBackoff time.Duration
+	// Pace bounds how long the writer works without a pause when many
+	// batches wait, so that it does not hold up requests on a server with
+	// one CPU (see Pace). Flush and Close write unpaced.
+	Pace Pace
 	// Logger receives failures (default: discard). Messages name counts
 	// and store errors, never an event's content.
 	Logger *slog.Logger
@@ -85,7 +89,10 @@ type Recorder struct {
 	flushEvery time.Duration
 	retries    int
 	backoff    time.Duration
+	pace       Pace
 	log        *slog.Logger
+	// sleep is how a paced write rests (time.Sleep; tests count the rests).
+	sleep func(time.Duration)
 
 	// turn is held by whoever takes events from the queue and writes them
 	// (a token in a channel, so that waiting for it can end with a
@@ -128,7 +135,7 @@ func NewRecorder(cfg RecorderConfig) *Recorder {
 	}
 	return &Recorder{
 		kick: make(chan struct{}, 1), store: cfg.Store, queueSize: cfg.QueueSize, batchSize: cfg.BatchSize,
-		flushEvery: cfg.FlushEvery, retries: cfg.Retries, backoff: cfg.RetryBackoff, log: cfg.Logger,
+		flushEvery: cfg.FlushEvery, retries: cfg.Retries, backoff: cfg.RetryBackoff, pace: cfg.Pace, log: cfg.Logger,
 		turn: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
 }
@@ -201,9 +208,9 @@ func (r *Recorder) Run(ctx context.Context) {
 		case <-r.stop:
 			return
 		case <-r.kick:
-			_ = r.withTurn(ctx, func() error { return r.writeQueued(ctx, r.stop, true) })
+			_ = r.withTurn(ctx, func() error { return r.writeQueued(ctx, r.stop, true, r.pacer()) })
 		case <-tick.C:
-			_ = r.withTurn(ctx, func() error { return r.writeQueued(ctx, r.stop, false) })
+			_ = r.withTurn(ctx, func() error { return r.writeQueued(ctx, r.stop, false, r.pacer()) })
 		}
 	}
 }
@@ -211,7 +218,7 @@ func (r *Recorder) Run(ctx context.Context) {
 // Flush writes every event queued before it was called, and returns
 // when they are written or counted as failed, or when ctx ends.
 func (r *Recorder) Flush(ctx context.Context) error {
-	return r.withTurn(ctx, func() error { return r.writeQueued(ctx, nil, false) })
+	return r.withTurn(ctx, func() error { return r.writeQueued(ctx, nil, false, nil) })
 }
 
 // Close stops taking events and writes every event queued, waiting for a
@@ -228,7 +235,7 @@ func (r *Recorder) Close(ctx context.Context) error {
 	ran := false
 	err := r.withTurn(ctx, func() error {
 		ran = true
-		err := r.writeQueued(ctx, nil, false)
+		err := r.writeQueued(ctx, nil, false, nil)
 		if err == nil {
 			return nil
 		}
@@ -288,11 +295,18 @@ func (r *Recorder) takeLocked(fullOnly bool) {
 	r.queue = r.queue[:rest]
 }
 
+// pacer paces one of Run's writes.
+func (r *Recorder) pacer() *pacer { return newPacer(r.pace, nil, r.sleep) }
+
 // writeQueued writes pending and the events queued now, in batches; with
-// fullOnly, only whole batches.
-func (r *Recorder) writeQueued(ctx context.Context, stop <-chan struct{}, fullOnly bool) error {
+// fullOnly, only whole batches. With p, it rests between batches as p
+// says.
+func (r *Recorder) writeQueued(ctx context.Context, stop <-chan struct{}, fullOnly bool, p *pacer) error {
 	r.take(fullOnly)
 	for off := 0; off < len(r.pending); {
+		if p != nil {
+			p.check()
+		}
 		n := min(len(r.pending)-off, r.batchSize)
 		if err := r.write(ctx, stop, r.pending[off:off+n]); err != nil {
 			clear(r.pending[:off])

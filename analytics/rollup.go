@@ -85,6 +85,9 @@ type RollerConfig struct {
 	// Health, when set, holds the health checks and their rollups, which
 	// each run builds and prunes too (by the same retention).
 	Health switchyard.HealthRollupStore
+	// Pace bounds how long a run works without a pause, so that it does
+	// not hold up requests on a server with one CPU (see Pace).
+	Pace Pace
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -109,9 +112,12 @@ type Roller struct {
 	lag       time.Duration
 	overlap   time.Duration
 	settle    time.Duration
+	pace      Pace
 	now       func() time.Time
 	log       *slog.Logger
 	health    *healthRoller
+	// sleep is how a paced run rests (time.Sleep; tests count the rests).
+	sleep func(time.Duration)
 }
 
 // NewRoller returns a Roller; start it with Run.
@@ -144,7 +150,7 @@ func NewRoller(cfg RollerConfig) (*Roller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Roller{store: cfg.Store, retention: cfg.Retention, every: cfg.Every, lag: cfg.Lag,
-		overlap: cfg.Overlap, settle: cfg.Settle, now: cfg.Now, log: cfg.Logger}
+		overlap: cfg.Overlap, settle: cfg.Settle, pace: cfg.Pace, now: cfg.Now, log: cfg.Logger}
 	if cfg.Health != nil {
 		r.health = &healthRoller{store: cfg.Health}
 	}
@@ -188,6 +194,8 @@ func (r RunResult) Pruned() int64 { return r.PrunedRaw + r.PrunedRollups }
 // RunOnce builds every rollup that is due and prunes expired history.
 func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 	var out RunResult
+	// The pace is kept in real time, whatever clock the rollups follow.
+	p := newPacer(r.pace, nil, r.sleep)
 	now := r.now().UTC()
 	minute, hour, day := switchyard.ResolutionMinute, switchyard.ResolutionHour, switchyard.ResolutionDay
 	end := minute.Floor(now.Add(-r.lag))
@@ -239,7 +247,7 @@ func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 	days := map[time.Time]bool{}
 	hours := map[time.Time]bool{}
 	for _, m := range late {
-		n, err := r.buildMinutes(ctx, m, m.Add(time.Minute))
+		n, err := r.buildMinutes(ctx, p, m, m.Add(time.Minute))
 		if err != nil {
 			return out, err
 		}
@@ -248,7 +256,7 @@ func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 		hours[hour.Floor(m)] = true
 	}
 	for _, h := range sortedTimes(hours) {
-		if err := r.buildFrom(ctx, minute, hour, h, h.Add(time.Hour)); err != nil {
+		if err := r.buildFrom(ctx, p, minute, hour, h, h.Add(time.Hour)); err != nil {
 			return out, err
 		}
 		days[day.Floor(h)] = true
@@ -257,21 +265,21 @@ func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 	// from its minutes.
 	for cs := start; cs.Before(end); {
 		ce := minTime(hour.Floor(cs).Add(time.Hour), end)
-		n, err := r.buildMinutes(ctx, cs, ce)
+		n, err := r.buildMinutes(ctx, p, cs, ce)
 		if err != nil {
 			return out, err
 		}
 		out.Events += n
 		out.Minutes += int(ce.Sub(cs) / time.Minute)
 		h := hour.Floor(cs)
-		if err := r.buildFrom(ctx, minute, hour, h, h.Add(time.Hour)); err != nil {
+		if err := r.buildFrom(ctx, p, minute, hour, h, h.Add(time.Hour)); err != nil {
 			return out, err
 		}
 		days[day.Floor(cs)] = true
 		cs = ce
 	}
 	for _, d := range sortedTimes(days) {
-		if err := r.buildFrom(ctx, hour, day, d, d.Add(24*time.Hour)); err != nil {
+		if err := r.buildFrom(ctx, p, hour, day, d, d.Add(24*time.Hour)); err != nil {
 			return out, err
 		}
 	}
@@ -313,10 +321,11 @@ func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 
 // buildMinutes rebuilds the minute rollups of [since, until) from raw
 // events and moves the watermark to until.
-func (r *Roller) buildMinutes(ctx context.Context, since, until time.Time) (int, error) {
+func (r *Roller) buildMinutes(ctx context.Context, p *pacer, since, until time.Time) (int, error) {
 	agg := newAggregator(switchyard.ResolutionMinute)
 	n := 0
 	err := r.store.ScanUsage(ctx, since, until, func(e *switchyard.UsageEvent) error {
+		p.step()
 		n++
 		agg.addEvent(e)
 		return nil
@@ -333,10 +342,13 @@ func (r *Roller) buildMinutes(ctx context.Context, since, until time.Time) (int,
 
 // buildFrom rebuilds the rollups of res in [since, until) from the finer
 // rollups of from.
-func (r *Roller) buildFrom(ctx context.Context, from, res switchyard.Resolution, since, until time.Time) error {
+func (r *Roller) buildFrom(ctx context.Context, p *pacer, from, res switchyard.Resolution, since, until time.Time) error {
 	agg := newAggregator(res)
 	err := r.store.ListRollups(ctx, switchyard.RollupFilter{Resolution: from, Since: since, Until: until},
-		func(u *switchyard.UsageRollup) error { return agg.addRollup(u) })
+		func(u *switchyard.UsageRollup) error {
+			p.step()
+			return agg.addRollup(u)
+		})
 	if err != nil {
 		return err
 	}
