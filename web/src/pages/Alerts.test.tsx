@@ -213,7 +213,7 @@ describe("editing alert channels", () => {
 
   it("removes an optional secret, never a Slack URL, and keeps an email channel's fields", async () => {
     const user = userEvent.setup();
-    const { api, calls } = alertsApi((method, path, body) => (method === "PATCH" ? { body: { ...email, ...(body as object), secrets: {} } } : undefined));
+    const { api, calls } = alertsApi((method, _path, body) => (method === "PATCH" ? { body: { ...email, ...(body as object), secrets: {} } } : undefined));
     renderTab("channels", api);
     await user.click(await screen.findByRole("button", { name: "Edit team" }));
     let dialog = await screen.findByRole("dialog", { name: "Edit the channel team" });

@@ -74,6 +74,39 @@ describe("import plan", () => {
     expect((screen.getByLabelText("Document passphrase") as HTMLInputElement).value).toBe("");
   });
 
+  it("shows the gateway key of a connection the import created once, with a copy button, and forgets it when dismissed", async () => {
+    const user = userEvent.setup();
+    const key = "sk-sy-imported0123456789abcdefghijklmnop";
+    const item = { kind: "connection", key: "ada/app", path: "connections[0]", action: "create" };
+    const { api } = fakeApi((method, path) => {
+      if (method !== "POST" || !path.startsWith("/import?")) return undefined;
+      const dry = !path.includes("mode=apply");
+      return { body: { dry_run: dry, on_conflict: "skip", secrets: "omitted", summary: { create: 1 }, items: [dry ? item : { ...item, gateway_key: key }] } };
+    });
+    renderAt(<ImportCard />, api);
+    await user.upload(fileInput(), new File([JSON.stringify({ ...doc, secrets: "omitted", sealed: undefined })], "e.json", { type: "application/json" }));
+    await user.click(screen.getByRole("button", { name: "Preview the plan" }));
+    await screen.findByTestId("import-plan");
+    expect(screen.queryByTestId("new-gateway-keys")).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Apply this plan" }));
+
+    const shown = await screen.findByTestId("new-gateway-keys");
+    expect(within(shown).getByText("Copy the new gateway key now")).toBeTruthy();
+    expect(within(shown).getByText(/will not be shown again/)).toBeTruthy();
+    expect(within(shown).getByText("ada/app")).toBeTruthy();
+    expect(within(shown).getByTestId("imported-gateway-key").textContent).toBe(key);
+    // Once: not repeated in the plan's table.
+    expect(document.body.innerHTML.split(key)).toHaveLength(2);
+    await user.click(within(shown).getByRole("button", { name: "Copy the key of ada/app" }));
+    expect(await navigator.clipboard.readText()).toBe(key);
+    expect(await within(shown).findByRole("button", { name: "Copy the key of ada/app" })).toHaveProperty("textContent", "Copied");
+
+    await user.click(within(shown).getByRole("button", { name: "I have copied it" }));
+    expect(screen.queryByTestId("new-gateway-keys")).toBeNull();
+    expect(document.body.innerHTML).not.toContain(key);
+    expect(screen.getByText("The plan below was applied in one transaction.")).toBeTruthy();
+  });
+
   it("refuses a file that is not an export, and shows a wrong passphrase beside its field", async () => {
     const user = userEvent.setup();
     const { api } = fakeApi((method, path) =>

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useState } from "react";
-import { Alert, Badge, Button, Card, Checkbox, FileInput, Group, PasswordInput, SegmentedControl, Stack, Table, Tabs, Text, Title } from "@mantine/core";
+import { Alert, Badge, Button, Card, Checkbox, Code, CopyButton, FileInput, Group, PasswordInput, SegmentedControl, Stack, Table, Tabs, Text, Title } from "@mantine/core";
 import { useMutation } from "@tanstack/react-query";
 import { useNavigate, useParams } from "react-router";
 import { unwrap, type Schemas } from "../api/client";
@@ -157,11 +157,17 @@ export function ImportCard() {
   const [onConflict, setOnConflict] = useState<OnConflict>("skip");
   // The plan shown, and the inputs it was made with: apply only what was previewed.
   const [planned, setPlanned] = useState<{ plan: Plan; doc: Doc; pass: string; onConflict: OnConflict } | null>(null);
+  // The applied plan, without the gateway keys it created: those are kept
+  // apart, shown once, and forgotten when dismissed.
+  const [applied, setApplied] = useState<Plan | null>(null);
+  const [newKeys, setNewKeys] = useState<NewKey[]>([]);
 
   const pick = async (f: File | null) => {
     setFile(f);
     setDoc(null);
     setPlanned(null);
+    setApplied(null);
+    setNewKeys([]);
     setFileError(undefined);
     if (!f) return;
     try {
@@ -187,14 +193,17 @@ export function ImportCard() {
     onSuccess: ({ plan, input }) => {
       if (plan.dry_run) {
         setPlanned({ plan, ...input });
+        setApplied(null);
+        setNewKeys([]);
       } else {
         setPlanned(null);
         setPass("");
+        setNewKeys(newGatewayKeys(plan));
+        setApplied({ ...plan, items: plan.items.map(({ gateway_key: _, ...it }) => it) });
         notify("green", "The registry follows at once.", "Import applied");
       }
     },
   });
-  const applied = run.data && !run.data.plan.dry_run ? run.data.plan : null;
   const pe = passphraseError(pass, false);
   const serverPassError = run.error && /passphrase/i.test(problemOf(run.error).detail) ? problemOf(run.error).detail : undefined;
   const stale = planned && (planned.doc !== doc || planned.pass !== pass || planned.onConflict !== onConflict);
@@ -247,11 +256,70 @@ export function ImportCard() {
         {applied && (
           <Stack gap="xs">
             <Alert color="green" title="Applied">The plan below was applied in one transaction.</Alert>
+            {newKeys.length > 0 && (
+              <NewGatewayKeys
+                keys={newKeys}
+                onDone={() => {
+                  // The keys leave the page, and the mutation's copy of the answer with them.
+                  setNewKeys([]);
+                  run.reset();
+                }}
+              />
+            )}
             <PlanView plan={applied} />
           </Stack>
         )}
       </Stack>
     </Card>
+  );
+}
+
+/** NewKey is the gateway key of a connection an import created. */
+export interface NewKey {
+  connection: string;
+  key: string;
+}
+
+/** newGatewayKeys picks the keys of the connections an applied import created. */
+export function newGatewayKeys(plan: Plan): NewKey[] {
+  return plan.items
+    .filter((it) => it.gateway_key)
+    .map((it) => ({ connection: it.renamed_to ? `${it.key} (imported as ${it.renamed_to})` : it.key, key: it.gateway_key! }));
+}
+
+/**
+ * NewGatewayKeys shows the keys of the connections an import created, once:
+ * the server keeps only their hashes, and they leave the page when dismissed.
+ */
+export function NewGatewayKeys({ keys, onDone }: { keys: NewKey[]; onDone(): void }) {
+  const one = keys.length === 1;
+  return (
+    <Alert color="yellow" title={one ? "Copy the new gateway key now" : `Copy the ${keys.length} new gateway keys now`} data-testid="new-gateway-keys">
+      <Stack gap="sm">
+        <Text size="sm">
+          This import created {one ? "a connection" : `${keys.length} connections`}. {one ? "Its key is" : "Their keys are"} shown here this once and
+          will not be shown again: Switchyard keeps only a hash. Give {one ? "it" : "each"} to the app that uses the connection.
+        </Text>
+        {keys.map((k) => (
+          <Stack key={k.connection} gap={4}>
+            <Text size="sm" fw={500}>{k.connection}</Text>
+            <Group gap="xs" wrap="nowrap">
+              <Code block style={{ flex: 1 }} data-testid="imported-gateway-key">{k.key}</Code>
+              <CopyButton value={k.key}>
+                {({ copied, copy }) => (
+                  <Button size="xs" onClick={copy} color={copied ? "teal" : undefined} aria-label={`Copy the key of ${k.connection}`}>
+                    {copied ? "Copied" : "Copy"}
+                  </Button>
+                )}
+              </CopyButton>
+            </Group>
+          </Stack>
+        ))}
+        <Group>
+          <Button variant="default" onClick={onDone}>{one ? "I have copied it" : "I have copied them"}</Button>
+        </Group>
+      </Stack>
+    </Alert>
   );
 }
 
