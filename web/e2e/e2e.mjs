@@ -173,7 +173,6 @@ try {
   await replaceKey(env("UPSTREAM_KEY"));
   await testConnection();
   await expectVisible(page.getByText("Connection works"), "the connectivity test after fixing the key");
-  await shot("provider-detail", true);
 
   step = "model test";
   await page.getByRole("button", { name: "Test gpt-4o-mini" }).click();
@@ -332,6 +331,10 @@ try {
   await page.bringToFront();
   await checkUntil("healthy");
   await page.locator('section[aria-labelledby="health-title"]').screenshot({ path: join(shots, "provider-health.png") });
+  // The whole page, now with health checks, a status history and the audit
+  // trail (from the top: the header is fixed).
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot("provider-detail", true);
   await watcher.close();
 
   step = "templates: create a custom one";
@@ -362,12 +365,81 @@ try {
   await expectVisible(page.getByRole("heading", { name: "E2E gateway" }), "the provider made from the template");
   await expectVisible(page.locator('tr[data-model="gpt-4o-mini"]'), "the template's model");
 
-  step = "alerts";
+  step = "alerts: a webhook channel with an HMAC secret";
   await page.getByRole("link", { name: "Alerts" }).click();
   await expectVisible(page.getByRole("heading", { name: "Alerts" }), "the alerts screen");
+  await page.getByRole("tab", { name: "Channels" }).click();
+  await page.getByRole("button", { name: "New channel" }).click();
+  const newChannel = page.getByRole("dialog", { name: "New alert channel" });
+  await newChannel.getByRole("textbox", { name: "Name" }).fill("e2e hook");
+  await newChannel.getByRole("textbox", { name: "URL" }).fill(env("UPSTREAM_URL") + "/hook");
+  const hmac = "e2e-hmac-secret-first-0001";
+  await newChannel.getByLabel("HMAC secret (optional)").fill(hmac);
+  await newChannel.getByRole("button", { name: "Create channel" }).click();
+  const channelRow = page.getByRole("table", { name: "Alert channels" }).locator('tr[data-channel="e2e hook"]');
+  await expectVisible(channelRow.getByText(/hmac_secret: set/), "the new channel with its secret set");
+
+  step = "alerts: edit the channel, replacing its secret";
+  await channelRow.getByRole("button", { name: "Edit e2e hook" }).click();
+  const editChannel = page.getByRole("dialog", { name: "Edit the channel e2e hook" });
+  await expectVisible(editChannel.getByRole("button", { name: "Replace the HMAC secret" }), "the secret shown only as set");
+  if ((await page.content()).includes(hmac)) throw new Error("the channel form shows the HMAC secret");
+  await shot("alert-channel-edit");
+  await editChannel.getByRole("textbox", { name: "Name" }).fill("e2e webhook");
+  await editChannel.getByRole("button", { name: "Replace the HMAC secret" }).click();
+  const hmac2 = "e2e-hmac-secret-second-0002";
+  await editChannel.getByLabel("New HMAC secret").fill(hmac2);
+  const channelSaved = page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/api/v1/alerts/channels/"));
+  await editChannel.getByRole("button", { name: "Save channel" }).click();
+  const channelPatch = await channelSaved;
+  if (!channelPatch.ok()) throw new Error(`saving the channel answered ${channelPatch.status()}: ${await channelPatch.text()}`);
+  const renamed = page.getByRole("table", { name: "Alert channels" }).locator('tr[data-channel="e2e webhook"]');
+  await expectVisible(renamed, "the renamed channel");
+  if ((await page.content()).includes(hmac2)) throw new Error("the replaced HMAC secret is in the page after saving");
+
+  step = "alerts: disable the channel with the keyboard";
+  await renamed.getByRole("switch", { name: "Enable e2e webhook" }).focus();
+  await page.keyboard.press("Space");
+  await page.waitForFunction(() => !document.querySelector('tr[data-channel="e2e webhook"] input[role="switch"]')?.checked);
+
+  step = "alerts: edit and toggle the built-in rule";
   await page.getByRole("tab", { name: "Rules" }).click();
-  await expectVisible(page.getByRole("table", { name: "Alert rules" }).getByText("built-in"), "the built-in rule");
+  const rules = page.getByRole("table", { name: "Alert rules" });
+  await expectVisible(rules.getByText("built-in"), "the built-in rule");
+  if (await rules.getByRole("button", { name: "Delete Provider down" }).count()) throw new Error("the built-in rule offers Delete");
+  await rules.getByRole("button", { name: "Edit Provider down" }).click();
+  const editRule = page.getByRole("dialog", { name: "Edit the rule Provider down" });
+  const cooldown = editRule.getByRole("textbox", { name: "Cooldown (minutes)" });
+  if ((await cooldown.inputValue()) !== "5") throw new Error(`the built-in rule's cooldown shows ${await cooldown.inputValue()}, not 5`);
+  await cooldown.fill("10");
+  await editRule.getByLabel("Channels").click();
+  await page.getByRole("option", { name: "e2e webhook" }).click();
+  await editRule.getByRole("textbox", { name: "Name" }).click(); // closes the list
+  const ruleSaved = page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/api/v1/alerts/rules/"));
+  await editRule.getByRole("button", { name: "Save rule" }).click();
+  const rulePatch = await ruleSaved;
+  if (!rulePatch.ok()) throw new Error(`saving the rule answered ${rulePatch.status()}: ${await rulePatch.text()}`);
+  const sent = rulePatch.request().postDataJSON();
+  if (JSON.stringify(Object.keys(sent).sort()) !== '["channel_ids","cooldown_minutes"]') throw new Error(`the rule's PATCH sent ${JSON.stringify(sent)}`);
+  const builtinRow = rules.locator('tr[data-rule="Provider down"]');
+  await expectVisible(builtinRow.getByText("e2e webhook"), "the rule's channel after saving");
+  const builtinSwitch = builtinRow.getByRole("switch", { name: "Enable Provider down" });
+  await builtinSwitch.focus();
+  await page.keyboard.press("Space");
+  await page.waitForFunction(() => !document.querySelector('tr[data-rule="Provider down"] input[role="switch"]')?.checked);
+  await page.keyboard.press("Space");
+  await page.waitForFunction(() => document.querySelector('tr[data-rule="Provider down"] input[role="switch"]')?.checked);
+
+  step = "alerts: a custom rule, deleted after a confirmation";
+  await page.getByRole("button", { name: "New rule" }).click();
+  const newRule = page.getByRole("dialog", { name: "New alert rule" });
+  await newRule.getByRole("textbox", { name: "Name" }).fill("e2e errors");
+  await newRule.getByRole("button", { name: "Create rule" }).click();
+  await expectVisible(rules.locator('tr[data-rule="e2e errors"]'), "the new rule");
   await shot("alerts");
+  await rules.getByRole("button", { name: "Delete e2e errors" }).click();
+  await page.getByRole("dialog", { name: "Delete the rule e2e errors?" }).getByRole("button", { name: "Delete" }).click();
+  await rules.locator('tr[data-rule="e2e errors"]').waitFor({ state: "detached" });
 
   step = "log out";
   await page.getByRole("button", { name: "Log out" }).click();

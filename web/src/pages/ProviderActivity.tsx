@@ -272,7 +272,7 @@ export function AuditSection({ p }: { p: Provider }) {
                     </Table.Td>
                     <Table.Td>{e.actor_name || e.actor_id}</Table.Td>
                     <Table.Td>
-                      <Badge variant="light">{e.action}</Badge>
+                      <Badge variant="light" miw="max-content">{e.action}</Badge>
                     </Table.Td>
                     <Table.Td>
                       <Text size="sm">{fields.length ? fields.join(", ") : "—"}</Text>
