@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { screen, within } from "@testing-library/react";
 import { render } from "@testing-library/react";
 import { App } from "./App";
+import { readSession } from "./session";
 import { adminUser, fakeApi, problem } from "./test/harness";
 
 const empty = { items: [], next_cursor: null };
@@ -25,5 +26,14 @@ describe("app", () => {
     expect(await screen.findByRole("heading", { name: "Log in to Switchyard" }, { timeout: 5000 })).toBeTruthy();
     expect(window.location.pathname).toBe("/login");
     expect(window.location.search).toBe("?next=%2Fproviders");
+  });
+
+  it("uses the session asked for before the first render instead of asking again", async () => {
+    window.history.pushState({}, "", "/providers");
+    const { api, calls } = fakeApi((method, path) => (method === "GET" && path.startsWith("/providers") ? { body: empty } : undefined));
+    const first = readSession(api);
+    render(<App api={api} session={first} />);
+    expect(await screen.findByRole("heading", { name: "Providers" }, { timeout: 5000 })).toBeTruthy();
+    expect(calls.filter((c) => c.path === "/session")).toHaveLength(1);
   });
 });

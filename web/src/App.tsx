@@ -4,7 +4,7 @@ import { Notifications } from "@mantine/notifications";
 import "@mantine/notifications/styles.css";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from "react-router";
-import type { Api } from "./api/client";
+import type { Api, Session } from "./api/client";
 import { SessionProvider, useSession } from "./session";
 import { LiveProvider } from "./live";
 import { Shell } from "./components/Shell";
@@ -13,7 +13,8 @@ import { LoginPage } from "./pages/Login";
 
 // Each screen is its own chunk: the first load carries only the shell and
 // the login page.
-const ProvidersPage = lazy(() => import("./pages/Providers"));
+const loadProviders = () => import("./pages/Providers");
+const ProvidersPage = lazy(loadProviders);
 const ProviderDetailPage = lazy(() => import("./pages/ProviderDetail"));
 const WizardPage = lazy(() => import("./wizard/Wizard"));
 const ConnectionsPage = lazy(() => import("./pages/Connections"));
@@ -24,6 +25,15 @@ const TemplatesPage = lazy(() => import("./pages/Templates"));
 const AlertsPage = lazy(() => import("./pages/Alerts"));
 const NotFoundPage = lazy(() => import("./pages/NotFound"));
 const AdminOnlyPage = lazy(() => import("./pages/AdminOnly"));
+
+/**
+ * preloadFirstScreen starts loading the providers screen, where "/" and a
+ * login lead, while the session is still being read: otherwise its chunk
+ * would be fetched only once the session is known, one round trip later.
+ */
+export function preloadFirstScreen(path: string) {
+  if (path === "/" || path === "/providers" || path === "/login") void loadProviders().catch(() => {});
+}
 
 const theme = createTheme({ primaryColor: "indigo", defaultRadius: "md" });
 const colorSchemeManager = localStorageColorSchemeManager({ key: "switchyard-color-scheme" });
@@ -37,12 +47,12 @@ export function makeQueryClient() {
 }
 
 /** App is the dashboard: theme, data cache, session and routes. */
-export function App({ api, queryClient = makeQueryClient() }: { api: Api; queryClient?: QueryClient }) {
+export function App({ api, session, queryClient = makeQueryClient() }: { api: Api; session?: Promise<Session | null>; queryClient?: QueryClient }) {
   return (
     <MantineProvider theme={theme} defaultColorScheme="auto" colorSchemeManager={colorSchemeManager}>
       <Notifications position="top-right" />
       <QueryClientProvider client={queryClient}>
-        <SessionProvider api={api}>
+        <SessionProvider api={api} first={session}>
           <BrowserRouter>
             <AppRoutes />
           </BrowserRouter>

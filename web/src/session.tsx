@@ -13,8 +13,20 @@ interface SessionState {
 
 const Ctx = createContext<SessionState | null>(null);
 
-/** SessionProvider loads who is logged in and keeps the CSRF token in the client. */
-export function SessionProvider({ api, children }: { api: Api; children: ReactNode }) {
+/** readSession asks who is logged in: the session, or null when nobody is. */
+export function readSession(api: Api): Promise<Session | null> {
+  return api.client.GET("/session").then(
+    (res) => (res.response.ok && res.data ? res.data : null),
+    () => null,
+  );
+}
+
+/**
+ * SessionProvider loads who is logged in and keeps the CSRF token in the
+ * client. `first` is that question already asked (main.tsx asks it before
+ * the first render, so the answer is on its way while the app starts).
+ */
+export function SessionProvider({ api, first, children }: { api: Api; first?: Promise<Session | null>; children: ReactNode }) {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   const qc = useQueryClient();
 
@@ -36,14 +48,11 @@ export function SessionProvider({ api, children }: { api: Api; children: ReactNo
 
   useEffect(() => {
     let live = true;
-    api.client.GET("/session").then(
-      (res) => live && adopt(res.response.ok && res.data ? res.data : null),
-      () => live && adopt(null),
-    );
+    (first ?? readSession(api)).then((s) => live && adopt(s));
     return () => {
       live = false;
     };
-  }, [api, adopt]);
+  }, [api, first, adopt]);
 
   const login = useCallback(
     async (username: string, password: string) => {

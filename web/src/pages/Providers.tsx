@@ -1,10 +1,8 @@
-import { useMemo, useState } from "react";
-import { Anchor, Button, Checkbox, Group, Select, Stack, Table, Text, TextInput, Title, Tooltip } from "@mantine/core";
+import { lazy, Suspense, useMemo, useState } from "react";
+import { Anchor, Box, Button, Checkbox, Group, Select, Stack, Table, Text, TextInput, Title, Tooltip } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { notify } from "../components/notify";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Sparkline } from "@mantine/charts";
-import "@mantine/charts/styles.css";
 import { mergeLive, useFallbackPolling, useLiveEvents } from "../live";
 import { ago, byKey, count, healthById, ms, percent, startOfToday, usd, type ProviderHealth, type UsageSeries } from "../components/usage";
 import { Link } from "react-router";
@@ -12,6 +10,9 @@ import { unwrap, type Provider, type Schemas } from "../api/client";
 import { useApi, useSession } from "../session";
 import { Empty, Loading, ProblemAlert, problemOf } from "../components/States";
 import { StatusBadge, protocolNames } from "../components/Badges";
+
+// The charts library loads only when a row has a sparkline to draw, after the table shows.
+const Sparkline = lazy(() => import("../components/Sparkline"));
 
 const statuses: Schemas["ProviderStatus"][] = ["healthy", "degraded", "down", "disabled", "unknown"];
 
@@ -250,15 +251,17 @@ function ProviderRow({ p, health, usage, admin, selected, onToggle }: { p: Provi
       <Table.Td>{usd(t?.cost_usd ?? 0)}</Table.Td>
       <Table.Td>
         {usage && usage.points.length > 1 ? (
-          <Sparkline
-            w={110}
-            h={28}
-            data={usage.points.map((pt) => pt.requests)}
-            curveType="monotone"
-            color={status === "down" ? "red" : "indigo"}
-            fillOpacity={0.3}
-            aria-label={`Requests per hour today for ${p.name}`}
-          />
+          <Suspense fallback={<Box w={110} h={28} />}>
+            <Sparkline
+              w={110}
+              h={28}
+              data={usage.points.map((pt) => pt.requests)}
+              curveType="monotone"
+              color={status === "down" ? "red" : "indigo"}
+              fillOpacity={0.3}
+              aria-label={`Requests per hour today for ${p.name}`}
+            />
+          </Suspense>
         ) : (
           <Text size="xs" c="dimmed">—</Text>
         )}
