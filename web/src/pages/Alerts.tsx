@@ -154,6 +154,8 @@ function Rules() {
   const rules = useQuery({ queryKey: ["alert-rules"], queryFn: async () => unwrap(await api.GET("/alerts/rules", { params: { query: { limit: 500 } } })) });
   const channels = useChannels();
   const names = Object.fromEntries((channels.data?.items ?? []).map((c) => [c.id, c.name]));
+  // The switch stays focusable while a change is on its way (a disabled
+  // control would drop the keyboard's focus); a second press waits for it.
   const toggle = useMutation({
     mutationFn: async (r: Rule) =>
       unwrap(await api.PATCH("/alerts/rules/{id}", { params: { path: { id: r.id }, header: { "If-Match": etag(r.version) } }, body: { enabled: !r.enabled } })),
@@ -187,7 +189,7 @@ function Rules() {
                 <Table.Td>{describeRule(r)}</Table.Td>
                 <Table.Td>{r.channel_ids.length ? r.channel_ids.map((id) => names[id] ?? id).join(", ") : "every enabled channel"}</Table.Td>
                 <Table.Td>
-                  <Switch aria-label={`Enable ${r.name}`} checked={r.enabled} onChange={() => toggle.mutate(r)} disabled={toggle.isPending && toggle.variables?.id === r.id} />
+                  <Switch aria-label={`Enable ${r.name}`} checked={r.enabled} onChange={() => toggle.isPending || toggle.mutate(r)} aria-busy={toggle.isPending && toggle.variables?.id === r.id} />
                 </Table.Td>
                 <Table.Td>
                   <Group gap="xs" wrap="nowrap" justify="end">
@@ -429,7 +431,7 @@ function Channels() {
                     ))}
                   </Table.Td>
                   <Table.Td>
-                    <Switch aria-label={`Enable ${c.name}`} checked={c.enabled} onChange={() => toggle.mutate(c)} disabled={toggle.isPending && toggle.variables?.id === c.id} />
+                    <Switch aria-label={`Enable ${c.name}`} checked={c.enabled} onChange={() => toggle.isPending || toggle.mutate(c)} aria-busy={toggle.isPending && toggle.variables?.id === c.id} />
                   </Table.Td>
                   <Table.Td>
                     <Group gap="xs" wrap="nowrap" justify="end">
