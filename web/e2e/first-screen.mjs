@@ -17,7 +17,8 @@
 // It also lists, for the cold providers load, the requests made before the
 // table showed, in the order they started (the waterfall).
 //
-//   BASE_URL        where switchyard serves (default http://127.0.0.1:8080)
+//   BASE_URL        where switchyard serves (default http://127.0.0.1:8080);
+//                   several, separated by commas, are measured in turns
 //   ADMIN_TOKEN     an admin API token: the script adds a user to log in as
 //   or LOGIN_USER and LOGIN_PASSWORD of an existing user
 //   RUNS            how many runs (default 7)
@@ -29,11 +30,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 
-const base = (process.env.BASE_URL || "http://127.0.0.1:8080").replace(/\/$/, "");
+// Several servers (BASE_URL=http://a,http://b) are measured in turns, run
+// by run, so that a noisy machine weighs on each alike.
+const bases = (process.env.BASE_URL || "http://127.0.0.1:8080").split(",").map((u) => u.trim().replace(/\/$/, ""));
 const runs = Number(process.env.RUNS || 7);
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 
-async function loginUser() {
+async function loginUser(base) {
   if (process.env.LOGIN_USER && process.env.LOGIN_PASSWORD) return { username: process.env.LOGIN_USER, password: process.env.LOGIN_PASSWORD };
   const token = process.env.ADMIN_TOKEN;
   if (!token) throw new Error("set ADMIN_TOKEN (an admin API token), or LOGIN_USER and LOGIN_PASSWORD");
@@ -84,7 +87,7 @@ const waterfall = (page, until) =>
     return rows.sort((a, b) => a[0] - b[0]);
   }, until);
 
-async function oneRun(user) {
+async function oneRun(base, user) {
   const profile = mkdtempSync(join(tmpdir(), "switchyard-first-screen-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath,
@@ -137,14 +140,17 @@ const median = (xs) => {
 };
 const ms = (x) => `${Math.round(x)}`;
 
-const user = await loginUser();
-const results = [];
+const users = [];
+for (const base of bases) users.push(await loginUser(base));
+const results = bases.map(() => []);
 for (let i = 0; i < runs; i++) {
-  const r = await oneRun(user);
-  results.push(r);
-  console.error(
-    `run ${i + 1}/${runs}: login page ${ms(r.login.rendered)} ms, providers after Enter ${ms(r.afterLogin.rendered)} ms, providers cold ${ms(r.providers.rendered)} ms`,
-  );
+  for (const [j, base] of bases.entries()) {
+    const r = await oneRun(base, users[j]);
+    results[j].push(r);
+    console.error(
+      `${base} run ${i + 1}/${runs}: login page ${ms(r.login.rendered)} ms, providers after Enter ${ms(r.afterLogin.rendered)} ms, providers cold ${ms(r.providers.rendered)} ms`,
+    );
+  }
 }
 
 const rows = [
@@ -160,13 +166,15 @@ const cols = [
   ["input delay", "inputDelay"],
 ];
 const cell = (xs) => (xs.length ? `${ms(median(xs))} (${ms(Math.min(...xs))}–${ms(Math.max(...xs))})` : "—");
-console.log(`\nmedian of ${runs} runs against ${base}, in ms (min–max):\n`);
-console.log(`| screen | ${cols.map((c) => c[0]).join(" | ")} |`);
-console.log(`|---|${cols.map(() => "---:").join("|")}|`);
-for (const [label, key] of rows) {
-  console.log(`| ${label} | ${cols.map(([, c]) => cell(results.map((r) => r[key][c]).filter((x) => x !== undefined))).join(" | ")} |`);
+for (const [j, base] of bases.entries()) {
+  console.log(`\nmedian of ${runs} runs against ${base}, in ms (min–max):\n`);
+  console.log(`| screen | ${cols.map((c) => c[0]).join(" | ")} |`);
+  console.log(`|---|${cols.map(() => "---:").join("|")}|`);
+  for (const [label, key] of rows) {
+    console.log(`| ${label} | ${cols.map(([, c]) => cell(results[j].map((r) => r[key][c]).filter((x) => x !== undefined))).join(" | ")} |`);
+  }
+  const last = results[j][runs - 1].waterfall;
+  console.log(`\nrequests before the providers table showed (last run; start → end ms, bytes transferred):`);
+  for (const [s, e, what, bytes] of last) console.log(`  ${ms(s).padStart(5)} → ${ms(e).padStart(5)}  ${what}  ${bytes}`);
 }
-const last = results[results.length - 1].waterfall;
-console.log(`\nrequests before the providers table showed (last run; start → end ms, bytes transferred):`);
-for (const [s, e, what, bytes] of last) console.log(`  ${ms(s).padStart(5)} → ${ms(e).padStart(5)}  ${what}  ${bytes}`);
 if (process.env.JSON) console.log(JSON.stringify(results));

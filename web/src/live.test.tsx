@@ -87,6 +87,8 @@ describe("live status", () => {
     expect(within(row).getByText("1235 ms")).toBeTruthy();
     expect(within(row).getByText("40")).toBeTruthy();
     expect(within(row).getByText(/ok · 180 ms/)).toBeTruthy();
+    // The sparkline, whose charts library loads after the table shows.
+    expect(await within(row).findByLabelText("Requests per hour today for OpenAI production")).toBeTruthy();
     expect(screen.getByRole("status", { name: "Live updates: connecting" })).toBeTruthy();
     expect(streams[0].url).toBe("http://localhost/api/v1/events");
 
