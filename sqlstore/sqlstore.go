@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -58,6 +59,13 @@ type DB struct {
 	// mk is the master key the keyring was loaded with (LoadKeyring); a
 	// restore checks a backup against it and reloads the keyring.
 	mk *secret.MasterKey
+	// usageInsert is the full-chunk INSERT of AppendUsage, prepared once:
+	// parsing a 100-row statement cost about a fifth of writing the batch
+	// on SQLite (the driver caches no statements).
+	usageInsert struct {
+		sync.Mutex
+		stmt *sql.Stmt
+	}
 }
 
 // Interface guard.
@@ -92,7 +100,14 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.usageInsert.Lock()
+	if db.usageInsert.stmt != nil {
+		_ = db.usageInsert.stmt.Close()
+	}
+	db.usageInsert.Unlock()
+	return db.sql.Close()
+}
 
 // Dialect returns "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.dialect.name() }

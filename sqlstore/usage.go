@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -65,14 +66,14 @@ func (s *store) AppendUsage(ctx context.Context, events []switchyard.UsageEvent)
 		}
 		e.At = e.At.UTC().Truncate(time.Microsecond)
 	}
+	var full *sql.Stmt
+	if len(events) >= usageChunk {
+		full = s.fullUsageChunkStmt(ctx)
+	}
 	return s.tx(ctx, func(t *store) error {
 		args := make([]any, 0, min(len(events), usageChunk)*usageColCount)
 		for start := 0; start < len(events); start += usageChunk {
 			chunk := events[start:min(start+usageChunk, len(events))]
-			q := usageInsertChunk
-			if len(chunk) < usageChunk {
-				q = usageInsert(len(chunk))
-			}
 			args = args[:0]
 			for i := range chunk {
 				e := &chunk[i]
@@ -80,12 +81,44 @@ func (s *store) AppendUsage(ctx context.Context, events []switchyard.UsageEvent)
 					e.Model, e.UpstreamModel, e.Stream, e.Status, e.ErrorClass, e.HTTPStatus, e.InputTokens,
 					e.OutputTokens, e.CachedInputTokens, e.LatencyMS, e.TTFTMS, e.CostUSD, e.Attempts)
 			}
-			if _, err := t.exec(ctx, q, args...); err != nil {
+			var err error
+			if tx, ok := t.q.(*sql.Tx); ok && full != nil && len(chunk) == usageChunk {
+				_, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
+				err = t.db.dialect.classify(err)
+			} else {
+				q := usageInsertChunk
+				if len(chunk) < usageChunk {
+					q = usageInsert(len(chunk))
+				}
+				_, err = t.exec(ctx, q, args...)
+			}
+			if err != nil {
 				return fmt.Errorf("append usage: %w", err)
 			}
 		}
 		return touchConnections(ctx, t, events)
 	})
+}
+
+// fullUsageChunkStmt returns the full-chunk INSERT, prepared on first
+// use, or nil when it cannot be prepared now (the INSERT is then run
+// unprepared). It is called outside any transaction: preparing takes a
+// connection of the pool, which inside a transaction may be the only one.
+func (s *store) fullUsageChunkStmt(ctx context.Context) *sql.Stmt {
+	if s.inTx {
+		return nil
+	}
+	p := &s.db.usageInsert
+	p.Lock()
+	defer p.Unlock()
+	if p.stmt == nil {
+		stmt, err := s.db.sql.PrepareContext(ctx, s.db.dialect.rebind(usageInsertChunk))
+		if err != nil {
+			return nil
+		}
+		p.stmt = stmt
+	}
+	return p.stmt
 }
 
 func scanUsage(sc interface{ Scan(...any) error }) (*switchyard.UsageEvent, error) {

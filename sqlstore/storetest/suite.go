@@ -56,6 +56,7 @@ func Run(t *testing.T, b Backend) {
 		{"UsageSpendAndLastUsed", testUsageSpendAndLastUsed},
 		{"UsageBatchIsAllOrNothing", testUsageBatchAtomic},
 		{"UsageRetriedBatchWrittenOnce", testUsageIdempotent},
+		{"UsageFullChunksInATransaction", testUsageFullChunksInTx},
 		{"UsageListFilters", testUsageFilters},
 		{"UsagePaginationNewestFirst", testUsagePagination},
 		{"RollupsReplaceWindow", testRollupsReplace},
@@ -1356,6 +1357,46 @@ func testUsageIdempotent(t *testing.T, _ Backend, db *sqlstore.DB) {
 	}
 	if n := countUsage(t, db, switchyard.UsageFilter{}); n != 130 {
 		t.Fatalf("%d events stored, want 130", n)
+	}
+}
+
+// Full chunks of a batch go through a prepared statement: in a caller's
+// transaction too, rolled back with it, and stored when it commits.
+func testUsageFullChunksInTx(t *testing.T, _ Backend, db *sqlstore.DB) {
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	batch := make([]switchyard.UsageEvent, 200)
+	for i := range batch {
+		batch[i] = usageEvent(at, i)
+	}
+	undo := errors.New("undo")
+	err := db.InTx(ctx, func(tx switchyard.Store) error {
+		if err := tx.AppendUsage(ctx, batch); err != nil {
+			return err
+		}
+		return undo
+	})
+	if !errors.Is(err, undo) {
+		t.Fatalf("InTx = %v", err)
+	}
+	if n := countUsage(t, db, switchyard.UsageFilter{}); n != 0 {
+		t.Fatalf("%d events stored by a rolled back transaction", n)
+	}
+	if err := db.InTx(ctx, func(tx switchyard.Store) error { return tx.AppendUsage(ctx, batch) }); err != nil {
+		t.Fatal(err)
+	}
+	// And outside one, twice (prepared once, then reused).
+	more := make([]switchyard.UsageEvent, 200)
+	for i := range more {
+		more[i] = usageEvent(at, 1000+i)
+	}
+	if err := db.AppendUsage(ctx, more[:100]); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendUsage(ctx, more[100:]); err != nil {
+		t.Fatal(err)
+	}
+	if n := countUsage(t, db, switchyard.UsageFilter{}); n != 400 {
+		t.Fatalf("%d events stored, want 400", n)
 	}
 }
 
