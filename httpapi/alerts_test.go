@@ -189,6 +189,41 @@ func TestAlertChannelsAndRules(t *testing.T) {
 				t.Fatalf("resolved alerts %s", r.Body)
 			}
 			want(t, e.admin("GET", "/api/v1/alerts?state=closed", nil), http.StatusBadRequest)
+
+			// A rule scoped to one provider: an unknown one is refused naming
+			// provider_id; an empty provider_id unscopes it, null is refused,
+			// and a PATCH without it keeps the scope (the dashboard relies on all three).
+			r = want(t, e.admin("POST", "/api/v1/alerts/rules", map[string]any{"name": "scoped", "kind": "error_rate", "threshold": 0.2,
+				"provider_id": "no-such-provider"}), http.StatusBadRequest)
+			if !r.problem(t).hasField("provider_id") {
+				t.Fatalf("problem %s", r.Body)
+			}
+			r = want(t, e.admin("POST", "/api/v1/alerts/rules", map[string]any{"name": "scoped", "kind": "error_rate", "threshold": 0.2,
+				"provider_id": p}), http.StatusCreated)
+			var scoped struct {
+				ID         string  `json:"id"`
+				ProviderID *string `json:"provider_id"`
+			}
+			r.json(t, &scoped)
+			if scoped.ProviderID == nil || *scoped.ProviderID != p {
+				t.Fatalf("created %s", r.Body)
+			}
+			r = want(t, e.admin("PATCH", "/api/v1/alerts/rules/"+scoped.ID, map[string]any{"cooldown_minutes": 3}), http.StatusOK)
+			if r.json(t, &scoped); scoped.ProviderID == nil || *scoped.ProviderID != p {
+				t.Fatalf("a PATCH without provider_id changed it: %s", r.Body)
+			}
+			r = want(t, e.admin("PATCH", "/api/v1/alerts/rules/"+scoped.ID, map[string]any{"provider_id": nil}), http.StatusBadRequest)
+			if !r.problem(t).hasField("provider_id") {
+				t.Fatalf("problem %s", r.Body)
+			}
+			r = want(t, e.admin("PATCH", "/api/v1/alerts/rules/"+scoped.ID, map[string]any{"provider_id": ""}), http.StatusOK)
+			scoped.ProviderID = nil
+			if r.json(t, &scoped); scoped.ProviderID != nil {
+				t.Fatalf("still scoped: %s", r.Body)
+			}
+			if stored, err := e.db.GetAlertRule(t.Context(), scoped.ID); err != nil || stored.ProviderID != "" {
+				t.Fatalf("stored %+v, %v", stored, err)
+			}
 		})
 	}
 }
