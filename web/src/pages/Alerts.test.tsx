@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { Notifications } from "@mantine/notifications";
-import AlertsPage, { ChannelForm, RuleForm, describeRule, thresholdIn, thresholdOut } from "./Alerts";
+import AlertsPage, { ChannelForm, RuleForm, describeRule, ruleDraft, rulePatch, thresholdIn, thresholdOut } from "./Alerts";
 import { fakeApi, problem, renderAt } from "../test/harness";
 
 describe("alert rules", () => {
@@ -50,6 +50,14 @@ describe("alert channels", () => {
 const at = "2026-11-26T10:00:00Z";
 const builtin = { id: "r1", name: "Provider down", kind: "provider_down", enabled: true, builtin: true, cooldown_minutes: 5, channel_ids: [], version: 1, created_at: at, updated_at: at };
 const errors = { id: "r2", name: "Errors", kind: "error_rate", enabled: true, builtin: false, threshold: 0.1, window_minutes: 30, cooldown_minutes: 5, channel_ids: ["c1"], version: 4, created_at: at, updated_at: at };
+const latency = {
+  id: "r3", name: "Slow OpenAI", kind: "latency_p95", enabled: true, builtin: false, provider_id: "p1", threshold: 8000, window_minutes: 10, cooldown_minutes: 0, channel_ids: [], version: 2, created_at: at, updated_at: at,
+};
+const orphan = { id: "r4", name: "Old degraded", kind: "provider_degraded", enabled: true, builtin: false, provider_id: "p-gone", for_minutes: 15, cooldown_minutes: 5, channel_ids: [], version: 3, created_at: at, updated_at: at };
+const spend = { id: "r5", name: "Spend", kind: "monthly_spend", enabled: true, builtin: false, threshold: 500, cooldown_minutes: 0, channel_ids: [], version: 1, created_at: at, updated_at: at };
+const openai = { id: "p1", name: "OpenAI production", slug: "openai-prod" };
+const anthropic = { id: "p2", name: "Anthropic", slug: "anthropic" };
+const ollama = { id: "p3", name: "Local Ollama", slug: "ollama" };
 const webhook = { id: "c1", name: "ops", kind: "webhook", enabled: true, url: "https://hooks.example.com/a", secrets: { hmac_secret: { set: true, hint: "…3f9a" } }, version: 2, created_at: at, updated_at: at };
 const slack = { id: "c2", name: "team", kind: "slack", enabled: false, secrets: { url: { set: true, hint: "https://hooks.slack.com/…XXXX" } }, version: 7, created_at: at, updated_at: at };
 const email = {
@@ -59,12 +67,24 @@ const email = {
 
 type Reply = { status?: number; body?: unknown } | undefined;
 
+/**
+ * providersPage serves the providers in two pages (the second after the
+ * cursor "next"), as the API pages a long list.
+ */
+function providersPage(path: string): Reply {
+  if (!path.startsWith("/providers?")) return undefined;
+  return new URLSearchParams(path.split("?")[1]).get("cursor") === "next"
+    ? { body: { items: [anthropic, ollama], next_cursor: null } }
+    : { body: { items: [openai], next_cursor: "next" } };
+}
+
 /** alertsApi serves the lists from mutable state; `mutate` answers the changes. */
-function alertsApi(mutate: (method: string, path: string, body: unknown) => Reply) {
-  const state = { rules: [builtin, errors] as object[], channels: [webhook, slack, email] as object[] };
+function alertsApi(mutate: (method: string, path: string, body: unknown) => Reply, rules: object[] = [builtin, errors]) {
+  const state = { rules, channels: [webhook, slack, email] as object[] };
   const fake = fakeApi((method, path, body) => {
     if (method === "GET" && path.startsWith("/alerts/rules?")) return { body: { items: state.rules, next_cursor: null } };
     if (method === "GET" && path.startsWith("/alerts/channels?")) return { body: { items: state.channels, next_cursor: null } };
+    if (method === "GET") return providersPage(path);
     return mutate(method, path, body);
   });
   return { ...fake, state };
@@ -259,5 +279,135 @@ describe("editing alert channels", () => {
     await user.click(within(confirm).getByRole("button", { name: "Delete" }));
     expect(await within(confirm).findByText(/changed since you read it/)).toBeTruthy();
     expect(calls.find((c) => c.method === "DELETE")!.headers.get("If-Match")).toBe('"8"');
+  });
+});
+
+const ruleRow = (name: string) => document.querySelector(`tr[data-rule="${name}"]`) as HTMLElement;
+
+describe("a rule's provider", () => {
+  it("creates a rule scoped to one provider, chosen by searching its name, and sends its id", async () => {
+    const user = userEvent.setup();
+    const { api, calls } = fakeApi((method, path, body) =>
+      method === "POST" && path === "/alerts/rules"
+        ? { status: 201, body: { id: "r9", builtin: false, enabled: true, cooldown_minutes: 0, channel_ids: [], version: 1, created_at: at, updated_at: at, ...(body as object) } }
+        : method === "GET" ? providersPage(path) : undefined,
+    );
+    renderAt(<RuleForm channels={[]} onClose={() => {}} />, api);
+    await user.type(screen.getByRole("textbox", { name: "Name" }), "Anthropic errors");
+    const provider = screen.getByRole("combobox", { name: "Provider" });
+    await waitFor(() => expect((provider as HTMLInputElement).disabled).toBe(false));
+    expect((provider as HTMLInputElement).placeholder).toBe("All providers");
+    await user.type(provider, "anth");
+    // Only the match is offered; the provider from the second page is there.
+    expect(screen.getAllByRole("option").map((o) => o.textContent)).toEqual(["Anthropic"]);
+    await user.click(screen.getByRole("option", { name: "Anthropic" }));
+    expect((provider as HTMLInputElement).value).toBe("Anthropic");
+    await user.click(screen.getByRole("button", { name: "Create rule" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "POST")).toBe(true));
+    expect(calls.find((c) => c.method === "POST")!.body).toEqual({ name: "Anthropic errors", kind: "error_rate", threshold: 0.1, window_minutes: 15, provider_id: "p2", channel_ids: [] });
+  });
+
+  it("is offered only for the kinds about providers, and a new rule for all of them sends none", async () => {
+    const user = userEvent.setup();
+    const { api, calls } = fakeApi((method, path, body) =>
+      method === "POST" ? { status: 201, body: { id: "r9", builtin: false, enabled: true, cooldown_minutes: 0, channel_ids: [], version: 1, created_at: at, updated_at: at, ...(body as object) } } : method === "GET" ? providersPage(path) : undefined,
+    );
+    renderAt(<RuleForm channels={[]} onClose={() => {}} />, api);
+    await user.type(screen.getByRole("textbox", { name: "Name" }), "Down");
+    const kind = screen.getByRole("combobox", { name: "Fires on" });
+    for (const [label, offered] of [["Monthly spend", false], ["Connection budget", false], ["p95 latency", true], ["Provider degraded for a while", true], ["Provider down", true]] as const) {
+      await user.click(kind);
+      await user.click(screen.getByRole("option", { name: label }));
+      expect(screen.queryByRole("combobox", { name: "Provider" }) !== null).toBe(offered);
+    }
+    await user.click(screen.getByRole("button", { name: "Create rule" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "POST")).toBe(true));
+    expect(calls.find((c) => c.method === "POST")!.body).toEqual({ name: "Down", kind: "provider_down", channel_ids: [] });
+  });
+
+  it("shows each rule's provider by name in the table and the form, and clearing it sends an empty provider_id", async () => {
+    const user = userEvent.setup();
+    const { api, calls, state } = alertsApi(
+      (method, path, body) => {
+        if (method === "PATCH" && path === "/alerts/rules/r3") {
+          const { provider_id: _, ...rest } = { ...latency, ...(body as object), version: 3 };
+          state.rules[1] = (body as { provider_id?: string }).provider_id ? { ...rest, provider_id: (body as { provider_id: string }).provider_id } : rest;
+          return { body: state.rules[1] };
+        }
+        return undefined;
+      },
+      [builtin, latency, spend],
+    );
+    renderTab("rules", api);
+    // A rule for one provider, one for all of them, and one not about providers.
+    await waitFor(() => expect(within(ruleRow("Slow OpenAI")).queryByText("OpenAI production")).not.toBeNull());
+    expect(within(ruleRow("Provider down")).getByText("All providers")).toBeTruthy();
+    expect(within(ruleRow("Spend")).getByText("—")).toBeTruthy();
+
+    await user.click(screen.getByRole("button", { name: "Edit Slow OpenAI" }));
+    const dialog = await screen.findByRole("dialog", { name: "Edit the rule Slow OpenAI" });
+    const provider = within(dialog).getByRole("combobox", { name: "Provider" }) as HTMLInputElement;
+    expect(provider.value).toBe("OpenAI production");
+    // The clear button (Mantine's, hidden from screen readers: the list offers "All providers" too).
+    await user.click(provider.closest(".mantine-Input-wrapper")!.querySelector("button")!);
+    expect(provider.value).toBe("");
+    expect(provider.placeholder).toBe("All providers");
+    await user.click(within(dialog).getByRole("button", { name: "Save rule" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    const patch = calls.find((c) => c.method === "PATCH")!;
+    expect(patch.headers.get("If-Match")).toBe('"2"');
+    expect(patch.body).toEqual({ provider_id: "" });
+    await waitFor(() => expect(within(ruleRow("Slow OpenAI")).queryByText("All providers")).not.toBeNull());
+  });
+
+  it("shows the id of a provider that is gone, the API's refusal beside the field, and saves once All providers is chosen", async () => {
+    const user = userEvent.setup();
+    let refused = false;
+    const { api, calls, state } = alertsApi(
+      (method, path, body) => {
+        if (method !== "PATCH" || path !== "/alerts/rules/r4") return undefined;
+        if ((body as { provider_id?: string }).provider_id === undefined) {
+          refused = true;
+          return { status: 422, body: problem(422, "invalid", "alert rule is invalid", [{ field: "provider_id", code: "not_found", message: 'no provider "p-gone"' }]) };
+        }
+        const { provider_id: _, ...rest } = { ...orphan, ...(body as object), version: 4 };
+        state.rules[0] = rest;
+        return { body: rest };
+      },
+      [orphan],
+    );
+    renderTab("rules", api);
+    await waitFor(() => expect(within(ruleRow("Old degraded")).queryByText("p-gone")).not.toBeNull());
+    await user.click(screen.getByRole("button", { name: "Edit Old degraded" }));
+    const dialog = await screen.findByRole("dialog", { name: "Edit the rule Old degraded" });
+    const provider = within(dialog).getByRole("combobox", { name: "Provider" }) as HTMLInputElement;
+    expect(provider.value).toBe("p-gone");
+    expect(within(dialog).getByText(/No provider has this id any more/)).toBeTruthy();
+
+    const cooldown = within(dialog).getByRole("textbox", { name: "Cooldown (minutes)" });
+    await user.clear(cooldown);
+    await user.type(cooldown, "30");
+    await user.click(within(dialog).getByRole("button", { name: "Save rule" }));
+    expect(await within(dialog).findByText('no provider "p-gone"')).toBeTruthy();
+    expect(refused).toBe(true);
+    expect(provider.closest('[data-error="true"]')).not.toBeNull();
+    // Shown beside the field, not repeated in the form's alert.
+    expect(within(within(dialog).getByRole("alert")).queryByText(/provider_id/)).toBeNull();
+
+    // With the keyboard: the list offers All providers.
+    provider.focus();
+    await user.keyboard("{Control>}a{/Control}All");
+    await user.click(within(await screen.findByRole("listbox")).getByRole("option", { name: "All providers" }));
+    await user.click(within(dialog).getByRole("button", { name: "Save rule" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(calls.filter((c) => c.method === "PATCH").map((c) => c.body)).toEqual([{ cooldown_minutes: 30 }, { cooldown_minutes: 30, provider_id: "" }]);
+  });
+
+  it("drops the scope when a rule becomes a kind that is not about providers, and sends it again only when it changed", () => {
+    const r = latency as Parameters<typeof rulePatch>[0];
+    expect(rulePatch(r, { ...ruleDraft(r), kind: "monthly_spend", threshold: 100 })).toEqual({ kind: "monthly_spend", threshold: 100, provider_id: "" });
+    expect(rulePatch(r, { ...ruleDraft(r), kind: "error_rate", threshold: 5 })).toEqual({ kind: "error_rate", threshold: 0.05, window_minutes: 10 });
+    expect(rulePatch(r, { ...ruleDraft(r), providerId: "p2" })).toEqual({ provider_id: "p2" });
+    expect(rulePatch(r, ruleDraft(r))).toEqual({});
   });
 });

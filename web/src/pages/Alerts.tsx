@@ -2,7 +2,7 @@ import { useState, type ReactNode } from "react";
 import { Badge, Button, Checkbox, Group, Modal, MultiSelect, NumberInput, PasswordInput, SegmentedControl, Select, Stack, Switch, Table, Tabs, Text, TextInput, Title, VisuallyHidden } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useParams } from "react-router";
-import { ApiError, fieldErrors, unwrap, type Schemas } from "../api/client";
+import { ApiError, fieldErrors, unwrap, type Provider, type Schemas } from "../api/client";
 import { useApi } from "../session";
 import { Empty, Loading, ProblemAlert, problemOf } from "../components/States";
 import { notify } from "../components/notify";
@@ -11,11 +11,15 @@ type Channel = Schemas["AlertChannel"];
 type Rule = Schemas["AlertRule"];
 type Kind = Rule["kind"];
 
-export const ruleKinds: Record<Kind, { label: string; threshold?: string; defaultThreshold?: number; window?: boolean; forMinutes?: boolean }> = {
-  provider_down: { label: "Provider down" },
-  provider_degraded: { label: "Provider degraded for a while", forMinutes: true },
-  error_rate: { label: "Error rate", threshold: "Error rate (%)", defaultThreshold: 10, window: true },
-  latency_p95: { label: "p95 latency", threshold: "p95 latency (ms)", defaultThreshold: 5000, window: true },
+/**
+ * ruleKinds says what each kind of rule is called and which settings it
+ * uses; `provider`: it watches providers, one (`provider_id`) or all.
+ */
+export const ruleKinds: Record<Kind, { label: string; threshold?: string; defaultThreshold?: number; window?: boolean; forMinutes?: boolean; provider?: boolean }> = {
+  provider_down: { label: "Provider down", provider: true },
+  provider_degraded: { label: "Provider degraded for a while", forMinutes: true, provider: true },
+  error_rate: { label: "Error rate", threshold: "Error rate (%)", defaultThreshold: 10, window: true, provider: true },
+  latency_p95: { label: "p95 latency", threshold: "p95 latency (ms)", defaultThreshold: 5000, window: true, provider: true },
   connection_budget: { label: "Connection budget", threshold: "Share of the monthly budget (%)", defaultThreshold: 80 },
   monthly_spend: { label: "Monthly spend", threshold: "Spend this month (USD)", defaultThreshold: 1000 },
 };
@@ -121,6 +125,35 @@ function useChannels() {
   return useQuery({ queryKey: ["alert-channels"], queryFn: async () => unwrap(await api.GET("/alerts/channels", { params: { query: { limit: 500 } } })) });
 }
 
+/** useProviders reads every provider (page after page), for the rules' provider names. */
+function useProviders() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["providers", "all-for-alerts"],
+    queryFn: async () => {
+      const items: Provider[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = unwrap(await api.GET("/providers", { params: { query: { limit: 1000, cursor } } }));
+        items.push(...page.items);
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+      return items;
+    },
+  });
+}
+
+/**
+ * ruleProvider names what a rule watches: its provider (by name, or by id
+ * when no provider has that id any more), all providers, or nothing for
+ * the kinds that are not about providers.
+ */
+function ruleProvider(r: Rule, names: Record<string, string> | undefined): string {
+  if (!ruleKinds[r.kind].provider) return "—";
+  if (!r.provider_id) return "All providers";
+  return names?.[r.provider_id] ?? (names ? r.provider_id : "…");
+}
+
 /**
  * DeleteDialog asks before deleting; the API's refusal (a built-in rule, a
  * version changed since the list was read) shows in the dialog.
@@ -153,7 +186,10 @@ function Rules() {
   const [deleting, setDeleting] = useState<Rule | null>(null);
   const rules = useQuery({ queryKey: ["alert-rules"], queryFn: async () => unwrap(await api.GET("/alerts/rules", { params: { query: { limit: 500 } } })) });
   const channels = useChannels();
+  const providers = useProviders();
   const names = Object.fromEntries((channels.data?.items ?? []).map((c) => [c.id, c.name]));
+  // Until the providers are read, a rule's provider shows as "…" (not as its id).
+  const providerNames = providers.isPending ? undefined : Object.fromEntries((providers.data ?? []).map((p) => [p.id, p.name]));
   // The switch stays focusable while a change is on its way (a disabled
   // control would drop the keyboard's focus); a second press waits for it.
   const toggle = useMutation({
@@ -177,6 +213,7 @@ function Rules() {
             <Table.Tr>
               <Table.Th>Name</Table.Th>
               <Table.Th>Fires on</Table.Th>
+              <Table.Th>Provider</Table.Th>
               <Table.Th>Channels</Table.Th>
               <Table.Th>Enabled</Table.Th>
               <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
@@ -187,6 +224,7 @@ function Rules() {
               <Table.Tr key={r.id} data-rule={r.name}>
                 <Table.Td>{r.name}{r.builtin && <Badge ml="xs" size="xs" variant="outline">built-in</Badge>}</Table.Td>
                 <Table.Td>{describeRule(r)}</Table.Td>
+                <Table.Td>{ruleProvider(r, providerNames)}</Table.Td>
                 <Table.Td>{r.channel_ids.length ? r.channel_ids.map((id) => names[id] ?? id).join(", ") : "every enabled channel"}</Table.Td>
                 <Table.Td>
                   <Switch aria-label={`Enable ${r.name}`} checked={r.enabled} onChange={() => toggle.isPending || toggle.mutate(r)} aria-busy={toggle.isPending && toggle.variables?.id === r.id} />
@@ -233,11 +271,13 @@ export interface RuleDraft {
   forMin: number | string;
   cooldown: number | string;
   channelIds: string[];
+  /** providerId is the one provider watched; "" for all of them. */
+  providerId: string;
 }
 
 /** ruleDraft fills the form from a rule (or with a new rule's defaults). */
 export function ruleDraft(r?: Rule): RuleDraft {
-  if (!r) return { name: "", kind: "error_rate", threshold: 10, windowMin: 15, forMin: 10, cooldown: 0, channelIds: [] };
+  if (!r) return { name: "", kind: "error_rate", threshold: 10, windowMin: 15, forMin: 10, cooldown: 0, channelIds: [], providerId: "" };
   return {
     name: r.name,
     kind: r.kind,
@@ -246,6 +286,7 @@ export function ruleDraft(r?: Rule): RuleDraft {
     forMin: r.for_minutes ?? (r.kind === "provider_degraded" ? 0 : 10),
     cooldown: r.cooldown_minutes,
     channelIds: [...r.channel_ids],
+    providerId: r.provider_id ?? "",
   };
 }
 
@@ -253,7 +294,10 @@ const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((
 
 /**
  * rulePatch is the merge patch from a rule to the draft: only what changed
- * (and, when the kind changed, every setting the new kind uses).
+ * (and, when the kind changed, the threshold, window and duration the new
+ * kind uses). The API unscopes a rule with an empty `provider_id` (absent
+ * leaves it as it is; null is refused); a kind that is not about providers
+ * drops the scope, which it would ignore.
  */
 export function rulePatch(r: Rule, d: RuleDraft): Schemas["AlertRulePatch"] {
   const k = ruleKinds[d.kind];
@@ -269,10 +313,24 @@ export function rulePatch(r: Rule, d: RuleDraft): Schemas["AlertRulePatch"] {
   if (k.forMinutes && (kindChanged || Number(d.forMin) !== (r.for_minutes ?? 0))) p.for_minutes = Number(d.forMin);
   if (Number(d.cooldown) !== r.cooldown_minutes) p.cooldown_minutes = Number(d.cooldown);
   if (!sameSet(d.channelIds, r.channel_ids)) p.channel_ids = d.channelIds;
+  const providerId = k.provider ? d.providerId : "";
+  if (providerId !== (r.provider_id ?? "")) p.provider_id = providerId;
   return p;
 }
 
-const ruleFields = ["name", "kind", "threshold", "window_minutes", "for_minutes", "cooldown_minutes", "channel_ids"];
+/** ruleFields are the fields the form shows for a kind (their errors show beside them). */
+const ruleFields = (k: (typeof ruleKinds)[Kind]) =>
+  ["name", "kind", k.threshold && "threshold", k.window && "window_minutes", k.forMinutes && "for_minutes", k.provider && "provider_id", "cooldown_minutes", "channel_ids"].filter((f): f is string => !!f);
+
+/**
+ * providerOptions are the provider select's choices: all providers, then
+ * each by name; a chosen id that no provider has any more stays, by its id.
+ */
+function providerOptions(providers: Provider[] | undefined, chosen: string) {
+  const opts = [{ value: "", label: "All providers" }, ...(providers ?? []).map((p) => ({ value: p.id, label: p.name }))];
+  if (chosen && !opts.some((o) => o.value === chosen)) opts.push({ value: chosen, label: chosen });
+  return opts;
+}
 
 /** RuleForm creates a rule, or edits one (prefilled; only the changes are sent). */
 export function RuleForm({ channels, rule, onClose }: { channels: Channel[]; rule?: Rule; onClose(): void }) {
@@ -281,6 +339,8 @@ export function RuleForm({ channels, rule, onClose }: { channels: Channel[]; rul
   const [d, setD] = useState<RuleDraft>(() => ruleDraft(rule));
   const set = <K extends keyof RuleDraft>(key: K) => (v: RuleDraft[K]) => setD((o) => ({ ...o, [key]: v }));
   const k = ruleKinds[d.kind];
+  const providers = useProviders();
+  const providerGone = !!d.providerId && providers.isSuccess && !providers.data.some((p) => p.id === d.providerId);
   const save = useMutation({
     mutationFn: async (): Promise<Rule | null> => {
       if (rule) {
@@ -296,6 +356,7 @@ export function RuleForm({ channels, rule, onClose }: { channels: Channel[]; rul
             ...(k.threshold ? { threshold: thresholdOut(d.kind, Number(d.threshold)) } : {}),
             ...(k.window ? { window_minutes: Number(d.windowMin) } : {}),
             ...(k.forMinutes ? { for_minutes: Number(d.forMin) } : {}),
+            ...(k.provider && d.providerId ? { provider_id: d.providerId } : {}),
             ...(Number(d.cooldown) > 0 ? { cooldown_minutes: Number(d.cooldown) } : {}),
             channel_ids: d.channelIds,
           },
@@ -345,6 +406,29 @@ export function RuleForm({ channels, rule, onClose }: { channels: Channel[]; rul
           {k.threshold && <NumberInput label={k.threshold} min={0} value={d.threshold} onChange={set("threshold")} error={fe.threshold} />}
           {k.window && <NumberInput label="Window (minutes)" min={1} max={1440} value={d.windowMin} onChange={set("windowMin")} error={fe.window_minutes} />}
           {k.forMinutes && <NumberInput label="For (minutes)" min={0} max={10080} value={d.forMin} onChange={set("forMin")} error={fe.for_minutes} />}
+          {k.provider && (
+            <Select
+              label="Provider"
+              searchable
+              clearable
+              limit={100}
+              nothingFoundMessage="No provider by that name"
+              // Until the providers are read, an id would show where its name belongs.
+              disabled={providers.isPending}
+              placeholder={providers.isPending ? "Loading the providers…" : "All providers"}
+              description={
+                providerGone
+                  ? "No provider has this id any more: choose another, or All providers."
+                  : providers.isError
+                    ? `The providers could not be read: ${problemOf(providers.error).detail}`
+                    : undefined
+              }
+              data={providers.isPending ? [] : providerOptions(providers.data, d.providerId)}
+              value={d.providerId || null}
+              onChange={(v) => set("providerId")(v ?? "")}
+              error={fe.provider_id}
+            />
+          )}
           <NumberInput
             label="Cooldown (minutes)"
             description="After an alert resolves, the same rule and provider stay quiet this long"
@@ -364,7 +448,7 @@ export function RuleForm({ channels, rule, onClose }: { channels: Channel[]; rul
           />
           <ProblemAlert
             error={save.error}
-            shown={[...ruleFields, ...Object.keys(fe).filter((f) => f.startsWith("channel_ids[")).slice(0, 1)]}
+            shown={[...ruleFields(k), ...Object.keys(fe).filter((f) => f.startsWith("channel_ids[")).slice(0, 1)]}
             title={rule ? "The rule was not saved" : "The rule was not created"}
           />
           <Group justify="end">
