@@ -27,8 +27,8 @@ import (
 // with the dry-run plan, take a backup, plan a LiteLLM migration, apply a
 // custom template, take the fake upstream down and see the status change
 // live in a second tab, create, edit (replacing its secret) and disable an
-// alert channel, edit and toggle the built-in alert rule, delete a custom
-// one, then log in as a plain user and find no admin screen. Screenshots of the main screens go to web/test-results/screenshots.
+// alert channel, edit and toggle the built-in alert rule, create a custom
+// one for the provider, make it watch all providers and delete it, then log in as a plain user and find no admin screen. Screenshots of the main screens go to web/test-results/screenshots.
 //
 // It needs the dashboard built (make build), web/node_modules (npm ci) and
 // /usr/bin/chromium; without them it is skipped, except in CI, where .ci/run

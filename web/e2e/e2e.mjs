@@ -430,13 +430,35 @@ try {
   await page.keyboard.press("Space");
   await page.waitForFunction(() => document.querySelector('tr[data-rule="Provider down"] input[role="switch"]')?.checked);
 
-  step = "alerts: a custom rule, deleted after a confirmation";
+  step = "alerts: a custom rule for one provider, unscoped, deleted after a confirmation";
   await page.getByRole("button", { name: "New rule" }).click();
   const newRule = page.getByRole("dialog", { name: "New alert rule" });
   await newRule.getByRole("textbox", { name: "Name" }).fill("e2e errors");
+  const provider = newRule.getByRole("combobox", { name: "Provider" });
+  await provider.fill("Local fake");
+  await page.getByRole("option", { name: "Local fake", exact: true }).click();
+  await shot("alert-rule-provider");
+  const ruleCreated = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/api/v1/alerts/rules"));
   await newRule.getByRole("button", { name: "Create rule" }).click();
-  await expectVisible(rules.locator('tr[data-rule="e2e errors"]'), "the new rule");
+  const created = await ruleCreated;
+  if (!created.ok()) throw new Error(`creating the rule answered ${created.status()}: ${await created.text()}`);
+  const fakeId = new URL(providerUrl).pathname.split("/").pop();
+  if (created.request().postDataJSON().provider_id !== fakeId) throw new Error(`the new rule's POST sent ${created.request().postData()}, not the provider ${fakeId}`);
+  const customRow = rules.locator('tr[data-rule="e2e errors"]');
+  await expectVisible(customRow.getByText("Local fake"), "the new rule's provider, by name");
   await shot("alerts");
+  await customRow.getByRole("button", { name: "Edit e2e errors" }).click();
+  const editCustom = page.getByRole("dialog", { name: "Edit the rule e2e errors" });
+  const scope = editCustom.getByRole("combobox", { name: "Provider" });
+  await page.waitForFunction((el) => !el.disabled && el.value === "Local fake", await scope.elementHandle()); // the rule's provider, by name
+  await scope.fill("All");
+  await page.getByRole("option", { name: "All providers" }).click();
+  const unscoped = page.waitForResponse((r) => r.request().method() === "PATCH" && r.url().includes("/api/v1/alerts/rules/"));
+  await editCustom.getByRole("button", { name: "Save rule" }).click();
+  const unscopePatch = await unscoped;
+  if (!unscopePatch.ok()) throw new Error(`unscoping the rule answered ${unscopePatch.status()}: ${await unscopePatch.text()}`);
+  if (unscopePatch.request().postData() !== '{"provider_id":""}') throw new Error(`unscoping the rule sent ${unscopePatch.request().postData()}`);
+  await expectVisible(customRow.getByText("All providers"), "the rule for all providers");
   await rules.getByRole("button", { name: "Delete e2e errors" }).click();
   await page.getByRole("dialog", { name: "Delete the rule e2e errors?" }).getByRole("button", { name: "Delete" }).click();
   await rules.locator('tr[data-rule="e2e errors"]').waitFor({ state: "detached" });
