@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"github.com/switchyard/switchyard"
@@ -149,18 +150,24 @@ func (s *Service) GetAlertRule(ctx context.Context, a *Actor, id string) (*switc
 	return s.store.GetAlertRule(ctx, id)
 }
 
-// checkRuleRefs names channels and a provider that do not exist.
-func checkRuleRefs(ctx context.Context, tx switchyard.Store, r *switchyard.AlertRule) error {
+// checkRuleRefs names channels and a provider that do not exist. On an
+// update (old set) only references the change adds are checked: a rule
+// whose provider or channel was deleted since can still be switched off,
+// renamed or pointed elsewhere.
+func checkRuleRefs(ctx context.Context, tx switchyard.Store, r, old *switchyard.AlertRule) error {
 	var pr switchyard.Problems
 	pr.Merge("", r.Validate())
 	for i, id := range r.ChannelIDs {
+		if old != nil && slices.Contains(old.ChannelIDs, id) {
+			continue
+		}
 		if _, err := tx.GetAlertChannel(ctx, id); switchyard.ErrorCode(err) == switchyard.ENOTFOUND {
 			pr.Add("channel_ids["+strconv.Itoa(i)+"]", "not_found", "no alert channel %q; GET /api/v1/alerts/channels lists them", id)
 		} else if err != nil {
 			return err
 		}
 	}
-	if r.ProviderID != "" {
+	if r.ProviderID != "" && (old == nil || r.ProviderID != old.ProviderID) {
 		if _, err := tx.GetProvider(ctx, r.ProviderID); switchyard.ErrorCode(err) == switchyard.ENOTFOUND {
 			pr.Add("provider_id", "not_found", "no provider %q", r.ProviderID)
 		} else if err != nil {
@@ -177,7 +184,7 @@ func (s *Service) CreateAlertRule(ctx context.Context, a *Actor, r *switchyard.A
 	}
 	r.ID = ""
 	return s.store.InTx(ctx, func(tx switchyard.Store) error {
-		if err := checkRuleRefs(ctx, tx, r); err != nil {
+		if err := checkRuleRefs(ctx, tx, r, nil); err != nil {
 			return err
 		}
 		if err := tx.CreateAlertRule(ctx, r); err != nil {
@@ -207,11 +214,12 @@ func (s *Service) UpdateAlertRule(ctx context.Context, a *Actor, id string, ifVe
 			return err
 		}
 		old := *r
+		old.ChannelIDs = slices.Clone(r.ChannelIDs)
 		if err := change(r); err != nil {
 			return err
 		}
 		r.ID, r.Builtin, r.Version = old.ID, old.Builtin, old.Version
-		if err := checkRuleRefs(ctx, tx, r); err != nil {
+		if err := checkRuleRefs(ctx, tx, r, &old); err != nil {
 			return err
 		}
 		if err := tx.UpdateAlertRule(ctx, r); err != nil {

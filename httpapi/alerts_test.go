@@ -224,6 +224,26 @@ func TestAlertChannelsAndRules(t *testing.T) {
 			if stored, err := e.db.GetAlertRule(t.Context(), scoped.ID); err != nil || stored.ProviderID != "" {
 				t.Fatalf("stored %+v, %v", stored, err)
 			}
+
+			// A rule whose provider is deleted afterwards can still be
+			// switched off and edited; pointing it at another unknown
+			// provider is still refused.
+			gone := &switchyard.Provider{Name: "Gone", Slug: "gone-alerts", Protocol: switchyard.ProtocolOpenAI, BaseURL: "https://api.example.com/v1", Enabled: true}
+			if err := e.db.CreateProvider(t.Context(), gone); err != nil {
+				t.Fatal(err)
+			}
+			r = want(t, e.admin("PATCH", "/api/v1/alerts/rules/"+scoped.ID, map[string]any{"provider_id": gone.ID}), http.StatusOK)
+			if err := e.db.DeleteProvider(t.Context(), gone.ID, gone.Version); err != nil {
+				t.Fatal(err)
+			}
+			r = want(t, e.admin("PATCH", "/api/v1/alerts/rules/"+scoped.ID, map[string]any{"enabled": false, "name": "scoped, provider gone"}), http.StatusOK)
+			if stored, err := e.db.GetAlertRule(t.Context(), scoped.ID); err != nil || stored.Enabled || stored.ProviderID != gone.ID {
+				t.Fatalf("after switching off the rule of a deleted provider: %+v, %v", stored, err)
+			}
+			r = want(t, e.admin("PATCH", "/api/v1/alerts/rules/"+scoped.ID, map[string]any{"provider_id": "another-unknown"}), http.StatusBadRequest)
+			if !r.problem(t).hasField("provider_id") {
+				t.Fatalf("problem %s", r.Body)
+			}
 		})
 	}
 }
