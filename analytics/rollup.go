@@ -85,6 +85,10 @@ type RollerConfig struct {
 	// Health, when set, holds the health checks and their rollups, which
 	// each run builds and prunes too (by the same retention).
 	Health switchyard.HealthRollupStore
+	// Leader, when set, says whether this replica builds the rollups: Run
+	// skips its runs while it returns false, so that of several replicas
+	// one reads the events (the others would build the very same rows).
+	Leader func() bool
 	// Pace bounds how long a run works without a pause, so that it does
 	// not hold up requests on a server with one CPU (see Pace).
 	Pace Pace
@@ -113,6 +117,7 @@ type Roller struct {
 	overlap   time.Duration
 	settle    time.Duration
 	pace      Pace
+	leader    func() bool
 	now       func() time.Time
 	log       *slog.Logger
 	health    *healthRoller
@@ -150,18 +155,29 @@ func NewRoller(cfg RollerConfig) (*Roller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Roller{store: cfg.Store, retention: cfg.Retention, every: cfg.Every, lag: cfg.Lag,
-		overlap: cfg.Overlap, settle: cfg.Settle, pace: cfg.Pace, now: cfg.Now, log: cfg.Logger}
+		overlap: cfg.Overlap, settle: cfg.Settle, pace: cfg.Pace, leader: cfg.Leader, now: cfg.Now, log: cfg.Logger}
 	if cfg.Health != nil {
 		r.health = &healthRoller{store: cfg.Health}
 	}
 	return r, nil
 }
 
-// Run builds rollups and prunes every Every until ctx ends.
+// Run builds rollups and prunes every Every until ctx ends. With
+// RollerConfig.Leader set, only while this replica leads: a follower looks
+// again every second (or Every, if shorter), and runs as soon as it leads.
 func (r *Roller) Run(ctx context.Context) {
-	t := time.NewTicker(r.every)
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if r.leader != nil && !r.leader() {
+			t.Reset(min(r.every, time.Second))
+			continue
+		}
 		res, err := r.RunOnce(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -169,11 +185,7 @@ func (r *Roller) Run(ctx context.Context) {
 		case err == nil && (res.Events > 0 || res.Pruned() > 0):
 			r.log.Debug("usage rolled up", "events", res.Events, "minutes", res.Minutes, "pruned", res.Pruned())
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+		t.Reset(r.every)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -444,5 +445,45 @@ func TestRollupsFromTwoReplicasAtOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestRollupRunsOnlyOnTheLeader(t *testing.T) {
+	db := storetest.SQLite().Open(t)
+	seedEvents(t, db, 200)
+	var lead atomic.Bool
+	r, err := analytics.NewRoller(analytics.RollerConfig{Store: db, Every: 20 * time.Millisecond, Settle: time.Nanosecond,
+		Now: func() time.Time { return rollupNow }, Leader: lead.Load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(rctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	watermark := func() time.Time {
+		t.Helper()
+		m, err := db.RollupWatermark(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	// A follower builds nothing, however many runs come round.
+	time.Sleep(150 * time.Millisecond)
+	if m := watermark(); !m.IsZero() {
+		t.Fatalf("a follower built rollups up to %s", m)
+	}
+	// Once it leads, it builds them.
+	lead.Store(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for watermark().IsZero() {
+		if time.Now().After(deadline) {
+			t.Fatal("the leader built no rollups")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if rows := allKinds(t, db, switchyard.ResolutionMinute); len(rows) == 0 {
+		t.Fatal("the leader's run left no minute rollups")
 	}
 }

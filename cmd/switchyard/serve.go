@@ -110,10 +110,6 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 	// Usage history: rollups built in the background, reports and
 	// recommendations answered from them.
 	retention := analytics.Retention{Raw: cfg.RetentionRaw, Minute: cfg.RetentionMinute, Hour: cfg.RetentionHour, Day: cfg.RetentionDay}
-	roller, err := analytics.NewRoller(analytics.RollerConfig{Store: db, Health: db, Retention: retention, Logger: log})
-	if err != nil {
-		return err
-	}
 	reader := analytics.NewReader(analytics.ReaderConfig{Store: db, Inventory: db, Health: db, Retention: retention})
 	// The health monitor checks the providers (on one replica: the one
 	// holding the PostgreSQL advisory lock) and keeps their status, which
@@ -130,6 +126,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.
 			}
 		},
 		DisableChecks: !cfg.HealthChecks, Concurrency: cfg.HealthConcurrency, Timeout: cfg.HealthTimeout, Retention: cfg.HealthRetention})
+	// The rollups are built by that replica too: each would build the same
+	// rows, so the others need not read the events as well.
+	roller, err := analytics.NewRoller(analytics.RollerConfig{Store: db, Health: db, Retention: retention, Logger: log,
+		Leader: monitor.Leader})
+	if err != nil {
+		return err
+	}
 	// Alerts are evaluated and sent by the replica that leads the health
 	// checks, so several replicas send one message.
 	alerts := alert.New(alert.Config{Store: db, Usage: reader, Policy: policy, Leader: monitor.Leader, Logger: log,
