@@ -106,6 +106,10 @@ type RollerConfig struct {
 // rollups) and replaces what was stored for them, so a run reads each
 // event about once however much traffic there is, is idempotent and replicas that run it at once (on
 // PostgreSQL, one at a time under an advisory lock) write the same rows.
+// An hour that began before the minutes' retention (history a first run
+// or a run after a long stop finds, or an event that arrives that late)
+// is built straight from its raw events instead: its minute rollups would
+// be pruned, or are gone.
 // Raw events are pruned only once rolled up, and those of the current
 // calendar month (UTC) are kept whatever the retention, since the
 // gateway's monthly budgets are summed from them.
@@ -191,8 +195,9 @@ func (r *Roller) Run(ctx context.Context) {
 
 // RunResult says what one run did.
 type RunResult struct {
-	// Events is how many raw events were read; Minutes how many minute
-	// windows were built.
+	// Events is how many raw events were read; Minutes how many minutes
+	// were rolled up since the watermark (those past the minutes'
+	// retention straight into their hour).
 	Events  int
 	Minutes int
 	// PrunedRaw and PrunedRollups count deleted rows.
@@ -246,18 +251,36 @@ func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 	// Raw events older than their retention are going anyway.
 	floor := minute.Floor(now.Add(-r.retention.Raw))
 	start = maxTime(start, floor)
+	// An hour that began before this bound has minute rollups that the
+	// retention drops (or already dropped): it is built straight from its
+	// raw events, and no minute rollups are written for it.
+	minutesFrom := now.Add(-r.retention.Minute)
+	rawHour := func(h time.Time) bool { return h.Before(minutesFrom) && !h.Before(floor) }
 	// Minutes before start that events written since the last run belong
 	// to (a request's event carries its start time and is written when it
 	// ends, so a long stream lands in a minute already built): only those
 	// are built again, whatever their age.
 	var late []time.Time
+	days := map[time.Time]bool{}
+	hours := map[time.Time]bool{}
+	lateHours := map[time.Time]bool{}
 	for _, m := range written {
-		if m.Before(start) && !m.Before(floor) {
+		switch {
+		case !m.Before(start) || m.Before(floor):
+		case rawHour(hour.Floor(m)):
+			lateHours[hour.Floor(m)] = true
+		default:
 			late = append(late, m)
 		}
 	}
-	days := map[time.Time]bool{}
-	hours := map[time.Time]bool{}
+	for _, h := range sortedTimes(lateHours) {
+		n, err := r.buildHour(ctx, p, h, time.Time{})
+		if err != nil {
+			return out, err
+		}
+		out.Events += n
+		days[day.Floor(h)] = true
+	}
 	for _, m := range late {
 		n, err := r.buildMinutes(ctx, p, m, m.Add(time.Minute))
 		if err != nil {
@@ -274,19 +297,28 @@ func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 		days[day.Floor(h)] = true
 	}
 	// One hour at a time: the minutes from raw events, then that hour
-	// from its minutes.
+	// from its minutes; an hour past the minutes' retention (a first run
+	// over older history, or one after a long stop) from raw events.
 	for cs := start; cs.Before(end); {
-		ce := minTime(hour.Floor(cs).Add(time.Hour), end)
-		n, err := r.buildMinutes(ctx, p, cs, ce)
-		if err != nil {
-			return out, err
-		}
-		out.Events += n
-		out.Minutes += int(ce.Sub(cs) / time.Minute)
 		h := hour.Floor(cs)
-		if err := r.buildFrom(ctx, p, minute, hour, h, h.Add(time.Hour)); err != nil {
-			return out, err
+		ce := minTime(h.Add(time.Hour), end)
+		if rawHour(h) && ce.Equal(h.Add(time.Hour)) {
+			n, err := r.buildHour(ctx, p, h, ce)
+			if err != nil {
+				return out, err
+			}
+			out.Events += n
+		} else {
+			n, err := r.buildMinutes(ctx, p, cs, ce)
+			if err != nil {
+				return out, err
+			}
+			out.Events += n
+			if err := r.buildFrom(ctx, p, minute, hour, h, h.Add(time.Hour)); err != nil {
+				return out, err
+			}
 		}
+		out.Minutes += int(ce.Sub(cs) / time.Minute)
 		days[day.Floor(cs)] = true
 		cs = ce
 	}
@@ -350,6 +382,29 @@ func (r *Roller) buildMinutes(ctx context.Context, p *pacer, since, until time.T
 		return 0, err
 	}
 	return n, r.store.ReplaceRollups(ctx, switchyard.ResolutionMinute, since, until, rows, until)
+}
+
+// buildHour rebuilds the hour rollups of the hour h straight from raw
+// events; a non-zero mark becomes the watermark of the minutes built from
+// raw events.
+func (r *Roller) buildHour(ctx context.Context, p *pacer, h, mark time.Time) (int, error) {
+	agg := newAggregator(switchyard.ResolutionHour)
+	n := 0
+	until := h.Add(time.Hour)
+	err := r.store.ScanUsage(ctx, h, until, func(e *switchyard.UsageEvent) error {
+		p.step()
+		n++
+		agg.addEvent(e)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	rows, err := agg.rows()
+	if err != nil {
+		return 0, err
+	}
+	return n, r.store.ReplaceRollups(ctx, switchyard.ResolutionHour, h, until, rows, mark)
 }
 
 // buildFrom rebuilds the rollups of res in [since, until) from the finer

@@ -371,6 +371,84 @@ func TestRollupLateEventsAndPruning(t *testing.T) {
 	})
 }
 
+// A first run over history older than the minutes' retention builds those
+// hours straight from raw events, without minute rollups it would prune at
+// once, and the hours and days are the very rows built through minutes.
+func TestRollupCatchUpPastMinuteRetention(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			steady, behind := b.Open(t), b.Open(t)
+			seedEvents(t, steady, 2000)
+			seedEvents(t, behind, 2000)
+			if _, err := newRoller(t, steady, rollupNow, analytics.Retention{}).RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// 40 hours later: the first 8 of the 16 hours of events are
+			// past the 48 hours that minute rollups are kept.
+			later := rollupNow.Add(40 * time.Hour)
+			res, err := newRoller(t, behind, later, analytics.Retention{}).RunOnce(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Events != 2000 || res.PrunedRollups != 0 {
+				t.Fatalf("run = %+v; want 2000 events read and no minute rollups built only to be pruned", res)
+			}
+			minutesFrom := later.Add(-analytics.DefaultRetention.Minute)
+			minutes := allKinds(t, behind, switchyard.ResolutionMinute)
+			if len(minutes) == 0 {
+				t.Fatal("no minute rollups for the hours still within their retention")
+			}
+			for _, m := range minutes {
+				if m.Bucket.Before(minutesFrom) {
+					t.Fatalf("a minute rollup at %s, past the retention (%s)", m.Bucket, minutesFrom)
+				}
+			}
+			for _, r := range []switchyard.Resolution{switchyard.ResolutionHour, switchyard.ResolutionDay} {
+				want, got := allKinds(t, steady, r), allKinds(t, behind, r)
+				if len(got) != len(want) {
+					t.Fatalf("%s: %d rows, %d built through minutes", r, len(got), len(want))
+				}
+				for i := range got {
+					if fmt.Sprintf("%+v", got[i]) != fmt.Sprintf("%+v", want[i]) {
+						t.Fatalf("%s row %d:\n%+v\nbuilt through minutes:\n%+v", r, i, got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// An event that arrives for an hour whose minute rollups the retention has
+// already dropped is counted in that hour without losing the rest of it.
+func TestRollupLateEventPastMinuteRetention(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db *sqlstore.DB) {
+		events := seedEvents(t, db, 2000)
+		short := analytics.DefaultRetention
+		short.Minute = analytics.MinRetention.Minute
+		if _, err := newRoller(t, db, rollupNow, short).RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		late := switchyard.UsageEvent{At: rollupNow.Add(-10*time.Hour + 30*time.Second), Status: switchyard.UsageOK,
+			ProviderID: "prov-1", ModelID: "model-1-0", ConnectionID: "conn-2", InputTokens: 10, LatencyMS: 100}
+		if err := db.AppendUsage(ctx, []switchyard.UsageEvent{late}); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, late)
+		if _, err := newRoller(t, db, rollupNow.Add(time.Minute), short).RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		want := rawTotals(events)
+		for _, res := range []switchyard.Resolution{switchyard.ResolutionHour, switchyard.ResolutionDay} {
+			for _, kind := range []switchyard.RollupKind{switchyard.RollupDetail, switchyard.RollupModelTotals, switchyard.RollupConnectionTotals} {
+				if got := rollupTotals(allRollups(t, db, res, kind)); !sameTotals(got, want) {
+					t.Errorf("%s totals of kind %d %+v, want %+v", res, kind, got, want)
+				}
+			}
+		}
+	})
+}
+
 func TestRollupRetentionMinimums(t *testing.T) {
 	short := analytics.DefaultRetention
 	short.Minute = time.Hour
