@@ -140,6 +140,17 @@ type stats struct {
 	row     switchyard.UsageRollup
 	latency Histogram
 	ttft    Histogram
+	// open marks a report's series as having rows in the current bucket.
+	open bool
+}
+
+// reset empties s, keeping the histograms' memory; the error classes
+// already handed out by out stay with their point.
+func (s *stats) reset() {
+	s.row = switchyard.UsageRollup{}
+	s.latency.Reset()
+	s.ttft.Reset()
+	s.open = false
 }
 
 func (s *stats) add(u *switchyard.UsageRollup) error {
@@ -171,15 +182,15 @@ func (s *stats) out() switchyard.UsageStats {
 func round1(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
 
 // Usage normalises q (see Normalize) and answers it from the rollups.
+//
+// The rollups come oldest first, so a bucket is complete when the next
+// begins: each series' point is made then and its histograms reused, so
+// a report holds one pair of histograms per series however many buckets
+// it spans.
 func (rd *Reader) Usage(ctx context.Context, q switchyard.UsageQuery) (*switchyard.UsageReport, error) {
 	if err := rd.Normalize(&q); err != nil {
 		return nil, err
 	}
-	type bucketKey struct {
-		series string
-		at     int64
-	}
-	buckets := map[bucketKey]*stats{}
 	// A question that names no connection or user is answered by the
 	// models' totals, one that names no provider or model by the
 	// connections' totals: a fraction of the rows either way.
@@ -190,37 +201,52 @@ func (rd *Reader) Usage(ctx context.Context, q switchyard.UsageQuery) (*switchya
 	case q.ProviderID == "" && q.ModelID == "" && q.GroupBy != switchyard.GroupByProvider && q.GroupBy != switchyard.GroupByModel:
 		kind = switchyard.RollupConnectionTotals
 	}
+	type series struct {
+		switchyard.UsageSeries
+		total, cur stats
+	}
+	bySeries := map[string]*series{}
+	var inBucket []*series // the series with rows in the current bucket
+	var bucket time.Time
+	endBucket := func() {
+		for _, s := range inBucket {
+			s.Points = append(s.Points, switchyard.UsagePoint{At: bucket, UsageStats: s.cur.out()})
+			s.total.merge(&s.cur)
+			s.cur.reset()
+		}
+		inBucket = inBucket[:0]
+	}
 	err := rd.store.ListRollups(ctx, switchyard.RollupFilter{Resolution: q.Resolution, Kind: kind, Since: q.From, Until: q.To,
 		ProviderID: q.ProviderID, ModelID: q.ModelID, ConnectionID: q.ConnectionID, ConnectionIDs: q.ConnectionIDs},
 		func(u *switchyard.UsageRollup) error {
-			k := bucketKey{series: groupKey(q.GroupBy, u), at: u.Bucket.Unix()}
-			s := buckets[k]
-			if s == nil {
-				s = &stats{}
-				buckets[k] = s
+			if !u.Bucket.Equal(bucket) {
+				if u.Bucket.Before(bucket) {
+					return fmt.Errorf("usage report: rollup at %s after one at %s", u.Bucket.Format(time.RFC3339), bucket.Format(time.RFC3339))
+				}
+				endBucket()
+				bucket = u.Bucket.UTC()
 			}
-			return s.add(u)
+			key := groupKey(q.GroupBy, u)
+			s := bySeries[key]
+			if s == nil {
+				s = &series{UsageSeries: switchyard.UsageSeries{Key: key}}
+				bySeries[key] = s
+			}
+			if !s.cur.open {
+				s.cur.open = true
+				inBucket = append(inBucket, s)
+			}
+			return s.cur.add(u)
 		})
 	if err != nil {
 		return nil, err
 	}
-	bySeries := map[string][]bucketKey{}
-	for k := range buckets {
-		bySeries[k.series] = append(bySeries[k.series], k)
-	}
+	endBucket()
 	rep := &switchyard.UsageReport{From: q.From, To: q.To, Resolution: q.Resolution, GroupBy: q.GroupBy,
 		Series: make([]switchyard.UsageSeries, 0, len(bySeries))}
-	for key, ks := range bySeries {
-		sort.Slice(ks, func(i, j int) bool { return ks[i].at < ks[j].at })
-		var total stats
-		series := switchyard.UsageSeries{Key: key, Points: make([]switchyard.UsagePoint, len(ks))}
-		for i, k := range ks {
-			s := buckets[k]
-			total.merge(s)
-			series.Points[i] = switchyard.UsagePoint{At: time.Unix(k.at, 0).UTC(), UsageStats: s.out()}
-		}
-		series.Total = total.out()
-		rep.Series = append(rep.Series, series)
+	for _, s := range bySeries {
+		s.Total = s.total.out()
+		rep.Series = append(rep.Series, s.UsageSeries)
 	}
 	sort.Slice(rep.Series, func(i, j int) bool {
 		a, b := rep.Series[i].Total, rep.Series[j].Total

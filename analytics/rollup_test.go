@@ -265,6 +265,60 @@ func TestRollupsKeepTotalsAndPercentiles(t *testing.T) {
 	})
 }
 
+// Each series of a report has one point per bucket with requests, oldest
+// first, holding that bucket's requests of that group and nothing else.
+func TestUsageReportPoints(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db *sqlstore.DB) {
+		events := seedEvents(t, db, 3000)
+		if _, err := newRoller(t, db, rollupNow, analytics.Retention{}).RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rd := analytics.NewReader(analytics.ReaderConfig{Store: db, Now: func() time.Time { return rollupNow }})
+		for _, g := range []string{switchyard.GroupByConnection, switchyard.GroupByModel} {
+			rep, err := rd.Usage(ctx, switchyard.UsageQuery{From: rollupNow.Add(-24 * time.Hour), To: rollupNow,
+				Resolution: switchyard.ResolutionHour, GroupBy: g})
+			if err != nil {
+				t.Fatal(err)
+			}
+			type key struct {
+				series string
+				hour   time.Time
+			}
+			want := map[key]*totals{}
+			for _, e := range events {
+				k := key{e.ConnectionID, e.At.Truncate(time.Hour)}
+				if g == switchyard.GroupByModel {
+					k.series = e.ModelID
+				}
+				if want[k] == nil {
+					want[k] = &totals{}
+				}
+				want[k].requests++
+				want[k].cost += e.CostUSD
+				if e.Status == switchyard.UsageError {
+					want[k].errors++
+				}
+			}
+			points := 0
+			for _, s := range rep.Series {
+				for i, p := range s.Points {
+					w := want[key{s.Key, p.At}]
+					if w == nil || p.Requests != w.requests || p.Errors != w.errors || math.Abs(p.CostUSD-w.cost) > 1e-9 {
+						t.Fatalf("%s %s at %s: %+v; want %+v", g, s.Key, p.At, p.UsageStats, w)
+					}
+					if i > 0 && !s.Points[i-1].At.Before(p.At) {
+						t.Fatalf("%s %s: point at %s after %s", g, s.Key, p.At, s.Points[i-1].At)
+					}
+					points++
+				}
+			}
+			if points != len(want) {
+				t.Fatalf("%s: %d points; want %d", g, points, len(want))
+			}
+		}
+	})
+}
+
 func TestRollupRunTwiceChangesNothing(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, db *sqlstore.DB) {
 		seedEvents(t, db, 1000)
