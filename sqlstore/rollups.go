@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -188,11 +189,9 @@ func (s *store) ListRollups(ctx context.Context, f switchyard.RollupFilter, fn f
 		}
 		r.Resolution = switchyard.Resolution(res)
 		r.Latency, r.TTFT = latency, ttft
-		if classes != "{}" && classes != "" {
-			if err := json.Unmarshal([]byte(classes), &r.ErrorClasses); err != nil {
-				rows.Close()
-				return fmt.Errorf("list rollups: error classes: %w", err)
-			}
+		if r.ErrorClasses, err = decodeErrorClasses(classes); err != nil {
+			rows.Close()
+			return fmt.Errorf("list rollups: error classes: %w", err)
 		}
 		if err := fn(&r); err != nil {
 			rows.Close()
@@ -200,6 +199,67 @@ func (s *store) ListRollups(ctx context.Context, f switchyard.RollupFilter, fn f
 		}
 	}
 	return closeRows(rows)
+}
+
+// decodeErrorClasses reads the counts of error classes as ReplaceRollups
+// wrote them ({"class":n,...}, or {} for none) without reflection: a report
+// over many rollups reads one per row. Anything else goes through
+// encoding/json.
+func decodeErrorClasses(s string) (map[string]int64, error) {
+	if s == "{}" || s == "" {
+		return nil, nil
+	}
+	if m, ok := decodeClassesFast(s); ok {
+		return m, nil
+	}
+	var m map[string]int64
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func decodeClassesFast(s string) (map[string]int64, bool) {
+	if len(s) < 2 || s[0] != '{' {
+		return nil, false
+	}
+	m := map[string]int64{}
+	rest := s[1:]
+	for {
+		if len(rest) == 0 || rest[0] != '"' {
+			return nil, false
+		}
+		end := strings.IndexByte(rest[1:], '"')
+		if end < 0 {
+			return nil, false
+		}
+		key := rest[1 : 1+end]
+		if strings.IndexByte(key, '\\') >= 0 {
+			return nil, false
+		}
+		rest = rest[2+end:]
+		if len(rest) == 0 || rest[0] != ':' {
+			return nil, false
+		}
+		rest = rest[1:]
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		n, err := strconv.ParseInt(rest[:i], 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		m[key] = n
+		rest = rest[i:]
+		switch {
+		case rest == "}":
+			return m, true
+		case len(rest) == 0 || rest[0] != ',':
+			return nil, false
+		}
+		rest = rest[1:]
+	}
 }
 
 // RollupWatermark returns how far the minute rollups have been built.
