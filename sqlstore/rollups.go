@@ -26,6 +26,9 @@ const rollupCols = `resolution, bucket, provider_id, model_id, connection_id, us
 	error_classes, input_tokens, output_tokens, cached_input_tokens, cost_usd, latency_sum_ms, latency,
 	ttft_count, ttft_sum_ms, ttft`
 
+// rollupAllSQL is switchyard.RollupAll as an SQL literal.
+const rollupAllSQL = "'" + switchyard.RollupAll + "'"
+
 const (
 	rollupColCount = 19
 	rollupChunk    = 100
@@ -143,13 +146,16 @@ func (s *store) ListRollups(ctx context.Context, f switchyard.RollupFilter, fn f
 	}
 	var w where
 	w.add("resolution = ?", string(f.Resolution))
+	// The kinds are told apart by literals, not parameters, so that the
+	// planner knows which rows a query reads: the connections' totals
+	// have a partial index of their own.
 	switch f.Kind {
 	case switchyard.RollupModelTotals:
-		w.add("connection_id = ?", switchyard.RollupAll)
+		w.add("connection_id = " + rollupAllSQL)
 	case switchyard.RollupConnectionTotals:
-		w.add("provider_id = ?", switchyard.RollupAll)
+		w.add("provider_id = " + rollupAllSQL)
 	default:
-		w.add("connection_id <> ? AND provider_id <> ?", switchyard.RollupAll, switchyard.RollupAll)
+		w.add("connection_id <> " + rollupAllSQL + " AND provider_id <> " + rollupAllSQL)
 	}
 	if !f.Since.IsZero() {
 		w.add("bucket >= ?", s.ts(f.Since))
