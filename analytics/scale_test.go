@@ -360,7 +360,8 @@ func checkStats(t *testing.T, name string, got switchyard.UsageStats, want *tall
 // SWITCHYARD_BENCH_USAGE_RPS) in real time, through the real Recorder
 // configured as "switchyard serve" configures it, for
 // SWITCHYARD_BENCH_USAGE_KEEPUP, while the Roller runs on its default
-// schedule (every minute, the last minute left for late writes). It
+// schedule (a minute after each run ends, the last minute left for late
+// writes). It
 // reports each run's duration and the lag between the newest event and
 // the rollup watermark, fails when a run takes longer than its interval,
 // and checks at the end that the rollups hold every event written.
@@ -417,17 +418,22 @@ func keepUp(t *testing.T, db *sqlstore.DB, rate int, span time.Duration) {
 		return time.Unix(0, newest.Load()).Sub(m)
 	}
 
-	// The Roller, as Run runs it (a run at once, then one every
-	// DefaultRollupEvery), timed.
+	// The Roller, as Run runs it (a run at once, then the next
+	// DefaultRollupEvery after each ends), timed.
 	var mu sync.Mutex
 	var runs []rollupRun
 	rollCtx, stopRolling := context.WithCancel(ctx)
 	rollDone := make(chan struct{})
 	go func() {
 		defer close(rollDone)
-		tick := time.NewTicker(analytics.DefaultRollupEvery)
-		defer tick.Stop()
+		next := time.NewTimer(0)
+		defer next.Stop()
 		for {
+			select {
+			case <-rollCtx.Done():
+				return
+			case <-next.C:
+			}
 			at := time.Since(began)
 			res, err := r.RunOnce(rollCtx)
 			took := time.Since(began) - at
@@ -443,11 +449,7 @@ func keepUp(t *testing.T, db *sqlstore.DB, rate int, span time.Duration) {
 			mu.Unlock()
 			t.Logf("run at %6s: %6s, %7d events, %2d minutes; lag after %s", at.Round(time.Second),
 				took.Round(time.Millisecond), run.events, run.minutes, lagText(run.lagAfter))
-			select {
-			case <-rollCtx.Done():
-				return
-			case <-tick.C:
-			}
+			next.Reset(analytics.DefaultRollupEvery)
 		}
 	}()
 
