@@ -366,7 +366,20 @@ func (r *Roller) RunOnce(ctx context.Context) (RunResult, error) {
 // buildMinutes rebuilds the minute rollups of [since, until) from raw
 // events and moves the watermark to until.
 func (r *Roller) buildMinutes(ctx context.Context, p *pacer, since, until time.Time) (int, error) {
-	agg := newAggregator(switchyard.ResolutionMinute)
+	return r.buildFromEvents(ctx, p, switchyard.ResolutionMinute, since, until, until)
+}
+
+// buildHour rebuilds the hour rollups of the hour h straight from raw
+// events; a non-zero mark becomes the watermark of the minutes built from
+// raw events.
+func (r *Roller) buildHour(ctx context.Context, p *pacer, h, mark time.Time) (int, error) {
+	return r.buildFromEvents(ctx, p, switchyard.ResolutionHour, h, h.Add(time.Hour), mark)
+}
+
+// buildFromEvents rebuilds the rollups of res in [since, until) from raw
+// events, replacing what was stored, and returns how many it read.
+func (r *Roller) buildFromEvents(ctx context.Context, p *pacer, res switchyard.Resolution, since, until, mark time.Time) (int, error) {
+	agg := newAggregator(res)
 	n := 0
 	err := r.store.ScanUsage(ctx, since, until, func(e *switchyard.UsageEvent) error {
 		p.step()
@@ -381,30 +394,7 @@ func (r *Roller) buildMinutes(ctx context.Context, p *pacer, since, until time.T
 	if err != nil {
 		return 0, err
 	}
-	return n, r.store.ReplaceRollups(ctx, switchyard.ResolutionMinute, since, until, rows, until)
-}
-
-// buildHour rebuilds the hour rollups of the hour h straight from raw
-// events; a non-zero mark becomes the watermark of the minutes built from
-// raw events.
-func (r *Roller) buildHour(ctx context.Context, p *pacer, h, mark time.Time) (int, error) {
-	agg := newAggregator(switchyard.ResolutionHour)
-	n := 0
-	until := h.Add(time.Hour)
-	err := r.store.ScanUsage(ctx, h, until, func(e *switchyard.UsageEvent) error {
-		p.step()
-		n++
-		agg.addEvent(e)
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	rows, err := agg.rows()
-	if err != nil {
-		return 0, err
-	}
-	return n, r.store.ReplaceRollups(ctx, switchyard.ResolutionHour, h, until, rows, mark)
+	return n, r.store.ReplaceRollups(ctx, res, since, until, rows, mark)
 }
 
 // buildFrom rebuilds the rollups of res in [since, until) from the finer
